@@ -3,7 +3,8 @@ with their gradients, written any of the ways students write it: a list comprehe
 unpacked into the names (`W1, W2 = [p - lr * g for p, g in zip((W1, W2), (gW1, gW2))]`), `map` of a
 lambda, rows of literal pairs, NumPy writing into the parameter (`np.subtract(W1, lr * gW1, out=W1)`,
 `np.add(W, -lr * dW, out=W)`), and a dict of parameters rebound by a comprehension over its own entries
-(`P = {k: v - lr * G[k] for k, v in P.items()}`).
+(`P = {k: v - lr * G[k] for k, v in P.items()}`, `{k: P[k] - lr * G["d" + k] for k in P}`, or refilled by
+`P.update({...})`).
 
 Each is read as the working spellings are (`W1, W2 = W1 - lr * gW1, W2 - lr * gW2`, `W1 -= lr * gW1`,
 `for k in P: P[k] -= lr * G[k]`): the step is replayed and each parameter's gradient measured, so a
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.userfiles import check, errors, line_of, planted, step_verdicts
+from tests.userfiles import check, errors, line_of, planted, step_verdicts, write
 
 # a plain script: tanh hidden layer, mean squared error, no biases
 SCRIPT = """\
@@ -221,3 +222,33 @@ def test_momentum_and_adam_written_these_ways_are_read_as_their_tuple_spellings(
     _assert_clean_and_measured(check(planted(tmp_path, "right.py", program, SCRIPT_RIGHT, SCRIPT_RIGHT)), {"W1", "W2"})
     wrong = planted(tmp_path, "wrong.py", program, SCRIPT_RIGHT, SCRIPT_WRONG)
     _assert_found_at(check(wrong), line_of(wrong, SCRIPT_WRONG))
+
+
+@pytest.mark.parametrize(
+    ("template", "right", "wrong", "update", "keys"),
+    [
+        (DICT_SCRIPT, DICT_SCRIPT_RIGHT, DICT_SCRIPT_WRONG, "P.update({k: v - gain * G[k] for k, v in P.items()})", None),
+        (DICT_FUNCTION, DICT_FUNCTION_RIGHT, DICT_FUNCTION_WRONG, "P = {k: P[k] - step * G['d' + k] for k in P}", 'G["d{}"]'),
+        (DICT_FUNCTION, DICT_FUNCTION_RIGHT, DICT_FUNCTION_WRONG, "P = {k: v - step * G[f'd{k}'] for k, v in P.items()}", 'G["d{}"]'),
+    ],
+    ids=["refilled by update()", "gradients keyed 'd' + k", "gradients keyed f'd{k}'"],
+)
+def test_a_dict_refilled_in_place_or_read_under_the_gradients_own_keys(tmp_path, template, right, wrong, update, keys):
+    program = _program(template, update)
+    if keys is not None:  # the Coursera course's keys: `G["dW1"]` for `P["W1"]`
+        program = program.replace('G = {"W2": hid.T @ dout, "b2": dout.sum(axis=0)}', 'G = {"dW2": hid.T @ dout, "db2": dout.sum(axis=0)}')
+        program = program.replace('G["W1"] =', keys.format("W1") + " =").replace('G["b1"] =', keys.format("b1") + " =")
+        assert '"dW1"' in program and '"db2"' in program
+    names = {"P['W1']", "P['b1']", "P['W2']", "P['b2']"}
+    _assert_clean_and_measured(check(planted(tmp_path, "right.py", program, right, right), training=True), names)
+    path = planted(tmp_path, "wrong.py", program, right, wrong)
+    _assert_found_at(check(path), line_of(path, wrong))
+
+
+def test_a_dict_moved_by_its_velocity_is_not_read_as_a_plain_step(tmp_path):
+    """`P = {k: v + V[k] ...}` adds a velocity the gradient went into earlier: no rate times a gradient
+    to read, so it is not taken for a plain step (no gradient judged wrong, no error on the correct program)."""
+    program = _program(DICT_SCRIPT, "V = {k: 0.9 * V[k] - gain * G[k] for k in V}\n    P = {k: v + V[k] for k, v in P.items()}")
+    program = program.replace("gain = 0.1\n", "gain = 0.1\nV = {k: np.zeros_like(v) for k, v in P.items()}\n")
+    report = check(write(tmp_path, "momentum.py", program))
+    assert errors(report) == [] and "mismatch" not in step_verdicts(report).values(), (errors(report), step_verdicts(report))

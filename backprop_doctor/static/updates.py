@@ -606,6 +606,7 @@ def list_update(stmt: ast.stmt) -> ListUpdate | None:
 class DictUpdate:
     """`P = {k: v - lr * G[k] for k, v in P.items()}`, taken apart."""
 
+    target: ast.expr  # `P`
     element: str | None  # "v": the name bound to each parameter; None for `{k: P[k] - lr * G[k] for k in P}`
     key: str  # "k"
     op: ast.operator
@@ -613,14 +614,21 @@ class DictUpdate:
 
 
 def dict_update(stmt: ast.stmt) -> DictUpdate | None:
-    """A dict of parameters rebound by a comprehension over its own entries, each moved by a step read
+    """A dict of parameters rebound (or refilled: `P.update({...})`) by a comprehension over its own entries, each moved by a step read
     from the entry of one other dict under the same key (by a rate times it: `_dict_descent`): `P = {k: v - lr *
-    G[k] for k, v in P.items()}`, `params = {k: params[k] - 0.1 * grads[k] / n for k in params}`. None
+    G[k] for k, v in P.items()}`, `params = {k: params[k] - 0.1 * grads["d" + k] / n for k in params}`. None
     for any other statement: a step adding an optimiser's state (`v + vel[k]`), one reading several
     entries or a root (Adam's `m[k] / (np.sqrt(s[k]) + eps)`), a dict of gradients or of state rebuilt."""
-    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.DictComp)):
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.DictComp):
+        target, comp = stmt.targets[0], stmt.value
+    elif (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+        and stmt.value.func.attr == "update" and len(stmt.value.args) == 1 and not stmt.value.keywords
+        and isinstance(stmt.value.args[0], ast.DictComp)
+    ):  # fmt: skip
+        target, comp = stmt.value.func.value, stmt.value.args[0]  # `P.update({k: v - lr * G[k] for k, v in P.items()})`
+    else:
         return None
-    target, comp = stmt.targets[0], stmt.value
     if not (isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)) and _not_state(target)):
         return None
     if len(comp.generators) != 1 or comp.generators[0].ifs or comp.generators[0].is_async:
@@ -653,15 +661,24 @@ def dict_update(stmt: ast.stmt) -> DictUpdate | None:
     ):
         return None
     step = value.right
-    entries = [n for n in walk(step) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id == key]
-    if len(entries) != 1 or any(isinstance(n, ast.Name) and n.id in (key, element) and n is not entries[0].slice for n in walk(step)):
+    entries = [n for n in walk(step) if isinstance(n, ast.Subscript) and _reads_key(n.slice, key)]
+    inside = {id(n) for n in walk(entries[0].slice)} if len(entries) == 1 else set()
+    if len(entries) != 1 or any(isinstance(n, ast.Name) and n.id in (key, element) and id(n) not in inside for n in walk(step)):
         return None
     source = _chain(entries[0].value)
     if not source or ast.unparse(entries[0].value) == mine or _OPTIMISER_STATE.search(source[-1]) or _VELOCITY.fullmatch(source[-1]):
         return None
     if any(isinstance(n, (ast.Name, ast.Attribute)) and _chain(n) and _chain(n)[-1] == "sqrt" for n in walk(step)):
         return None
-    return DictUpdate(element, key, value.op, step)
+    return DictUpdate(target, element, key, value.op, step)
+
+
+def _reads_key(index: ast.AST, key: str) -> bool:
+    """`k`, `"d" + k`, `f"d{k}"`: an index made of the comprehension's key (and strings alone besides it)."""
+    names = [n for n in walk(index) if isinstance(n, ast.Name)]
+    if not names or any(n.id != key for n in names):
+        return False
+    return all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.JoinedStr, ast.FormattedValue, ast.Load)) for n in walk(index))
 
 
 def _dict_descent(update: DictUpdate) -> bool:
@@ -671,7 +688,7 @@ def _dict_descent(update: DictUpdate) -> bool:
     if product is None:
         return False
     for factor, other in ((product.left, product.right), (product.right, product.left)):
-        if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Subscript) and isinstance(other.slice, ast.Name) and other.slice.id == update.key:
+        if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Subscript) and _reads_key(other.slice, update.key):
             return True
     return False
 
@@ -1266,16 +1283,16 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
             ):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
             return
+        keyed = dict_update(stmt)
+        if keyed is not None and _dict_descent(keyed):
+            make(stmt, keyed.target, keyed.op, keyed.step, "rebind-dict", function)
+            return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             return
         target, value = stmt.targets[0], stmt.value
         if isinstance(target, ast.Call):  # `setattr(self, name, getattr(self, name) - lr * g)`, unpacked: whatever is named
             if isinstance(value, ast.BinOp) and _steps(value.right, roles):
                 make(stmt, target, value.op, value.right, "rebind-attribute", function)
-            return
-        keyed = dict_update(stmt)
-        if keyed is not None and _dict_descent(keyed):
-            make(stmt, target, keyed.op, keyed.step, "rebind-dict", function)
             return
         listwise = list_update(stmt)
         if listwise is not None and (_param_like(target, roles) or _list_descent(listwise, roles) and _not_state(target)):
