@@ -413,6 +413,9 @@ class StepCapture:
             if site.listwise is not None:
                 self._at_list_update(frame, site)
                 continue
+            if site.keyed is not None:
+                self._at_dict_update(frame, site)
+                continue
             try:
                 target = eval(site.update.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
                 gradient = eval(site.gradient, frame.f_globals, frame.f_locals)  # noqa: S307
@@ -481,6 +484,36 @@ class StepCapture:
             holders = state.holders.get(id(target), 0)
             named = f"{gradients}[{k}]" if site.gradient == variable else None  # else the expression (`self.delta * x`) names it
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), named, holders, rate))
+
+    def _at_dict_update(self, frame: types.FrameType, site: UpdateSite) -> None:
+        """`P = {k: v - lr * G[k] for k, v in P.items()}`: one moved array per entry, its gradient the
+        comprehension's own expression under that entry's key."""
+        state = self.capture.state
+        assert state is not None and site.keyed is not None
+        element, key_name = site.keyed
+        try:
+            targets = eval(site.update.target, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+            rate = number(eval(site.rate, frame.f_globals, frame.f_locals)) if site.rate is not None else None  # noqa: S307
+        except Exception:  # noqa: BLE001
+            return
+        if not isinstance(targets, dict):
+            return
+        for k, target in targets.items():
+            path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
+            key = (site.line, path if path is not None else id(target))
+            if path is None or key in self._moved or len(self._moved) >= MOVED_KEPT:
+                continue
+            bound = {key_name: k, **({element: target} if element else {})}
+            try:
+                gradient = eval(site.gradient, frame.f_globals, {**frame.f_locals, **bound})  # noqa: S307
+            except Exception:  # noqa: BLE001
+                continue
+            gradient = _copy(gradient)
+            if gradient is None:
+                continue
+            self._moved.add(key)
+            holders = state.holders.get(id(target), 0)
+            self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), None, holders, rate))
 
     def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
         """The path of `container[index]` when the container is a list or dict the state indexed, or a

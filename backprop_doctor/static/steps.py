@@ -34,7 +34,7 @@ from typing import Any
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, dict_update, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -60,6 +60,7 @@ class UpdateSite:
     container: str | None = None  # `neuron.weights` of `neuron.weights[i] -= ...`: one element of a list per run
     index: str | None = None  # `i`
     listwise: tuple[str, str, str] | None = None  # ("w", "nw", "nabla_w"): `[w - eta * nw for w, nw in zip(self.weights, nabla_w)]`
+    keyed: tuple[str, str] | None = None  # ("v", "k"): `P = {k: v - lr * G[k] for k, v in P.items()}` ("" for `{k: P[k] - ... for k in P}`)
     velocity: tuple[int, str] | None = None  # (line, statement) of `v -= lr * g` when the update adds a velocity `v` changed in place
     rate_again: str | None = None  # `lr` of `p += lr * v` where `v = mu * v - lr * g` holds the rate already: applied twice
 
@@ -341,6 +342,13 @@ def _items_values(tree: ast.Module) -> dict[int, set[str]]:
 def _split_step(update: Update, stmt: ast.stmt, values: frozenset[str] = frozenset()) -> UpdateSite | None:
     """The step, its rate and the gradient left when the rate is taken out, for one update (`values`:
     names the update's loop binds to a dict's values, gradients whatever they are called)."""
+    keyed = dict_update(stmt)
+    if keyed is not None:
+        rate, gradient = _take_rate(_Unsigned().visit(copy.deepcopy(keyed.step)))
+        if gradient is None:
+            return None
+        sign = -_polarity(keyed.step)
+        return UpdateSite(update, ast.unparse(keyed.step), rate, gradient, sign, keyed=(keyed.element or "", keyed.key))
     listwise = list_update(stmt)
     if listwise is not None:
         sign = (-1 if isinstance(listwise.op, ast.Sub) else 1) * _polarity(listwise.step)
@@ -1049,8 +1057,8 @@ def _update_sites(tree: ast.Module, file: str | None = None) -> list[UpdateSite]
         if file is not None:
             update = dataclasses.replace(update, file=file)
         stmt = _statement_at(by_line.get(update.line, []), update.col)
-        if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`: this parameter's part
-            stmt = next((p for p in parts if ast.unparse(p.targets[0]) == update.target), None)
+        if stmt is not None and (parts := unpacked(stmt)):  # `W1, b1 = W1 - lr * dW1, ...`, `np.subtract(W, lr * g, out=W)`: this parameter's part
+            stmt = next((p for p in parts if ast.unparse(p.target if isinstance(p, ast.AugAssign) else p.targets[0]) == update.target), None)
         site = _split_step(update, stmt, frozenset(values.get(update.line, ()))) if stmt is not None else None
         if site is not None and site.rate is None and not site.adaptive:
             site = _setting_as_rate(site, settings if settings is not None else (settings := _numeric_settings(tree)))

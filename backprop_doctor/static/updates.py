@@ -4,6 +4,7 @@ and parameters handed to a layer as copies (`Affine(self.params['W1'].copy(), ..
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -66,7 +67,8 @@ class Update:
     "rebind-attribute" (`self.W = self.W - ...`), "rebind-loop-variable"
     (`for p, g in zip(params, grads): p = p - lr * g` changes nothing) or
     "rebind-name" (`W1 = W1 - lr * dW1`) or "rebind-list" (`self.weights = [w - eta * nw for w, nw in
-    zip(self.weights, nabla_w)]`: a new list of new arrays).
+    zip(self.weights, nabla_w)]`: a new list of new arrays) or "rebind-dict" (`P = {k: v - lr * G[k] for k,
+    v in P.items()}`: a new dict of new arrays).
     """
 
     line: int
@@ -601,6 +603,97 @@ def list_update(stmt: ast.stmt) -> ListUpdate | None:
     return ListUpdate(element, other, sources[1 - at], elt.op, elt.right)
 
 
+@dataclass(frozen=True)
+class DictUpdate:
+    """`P = {k: v - lr * G[k] for k, v in P.items()}`, taken apart."""
+
+    target: ast.expr  # `P`
+    element: str | None  # "v": the name bound to each parameter; None for `{k: P[k] - lr * G[k] for k in P}`
+    key: str  # "k"
+    op: ast.operator
+    step: ast.expr  # "lr * G[k]"
+
+
+def dict_update(stmt: ast.stmt) -> DictUpdate | None:
+    """A dict of parameters rebound (or refilled: `P.update({...})`) by a comprehension over its own entries, each moved by a step read
+    from the entry of one other dict under the same key (by a rate times it: `_dict_descent`): `P = {k: v - lr *
+    G[k] for k, v in P.items()}`, `params = {k: params[k] - 0.1 * grads["d" + k] / n for k in params}`. None
+    for any other statement: a step adding an optimiser's state (`v + vel[k]`), one reading several
+    entries or a root (Adam's `m[k] / (np.sqrt(s[k]) + eps)`), a dict of gradients or of state rebuilt."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.DictComp):
+        target, comp = stmt.targets[0], stmt.value
+    elif (
+        isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+        and stmt.value.func.attr == "update" and len(stmt.value.args) == 1 and not stmt.value.keywords
+        and isinstance(stmt.value.args[0], ast.DictComp)
+    ):  # fmt: skip
+        target, comp = stmt.value.func.value, stmt.value.args[0]  # `P.update({k: v - lr * G[k] for k, v in P.items()})`
+    else:
+        return None
+    if not (isinstance(target, (ast.Name, ast.Attribute, ast.Subscript)) and _not_state(target)):
+        return None
+    if len(comp.generators) != 1 or comp.generators[0].ifs or comp.generators[0].is_async:
+        return None
+    walked, names = comp.generators[0].iter, comp.generators[0].target
+    mine = ast.unparse(target)
+    element: str | None = None
+    if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and not walked.args and not walked.keywords:
+        owner, method = ast.unparse(walked.func.value), walked.func.attr
+        if owner != mine or method not in ("items", "keys"):
+            return None
+        if method == "items":
+            if not (isinstance(names, ast.Tuple) and len(names.elts) == 2 and all(isinstance(e, ast.Name) for e in names.elts)):
+                return None
+            key, element = names.elts[0].id, names.elts[1].id  # type: ignore[attr-defined]
+        elif isinstance(names, ast.Name):
+            key = names.id
+        else:
+            return None
+    elif ast.unparse(walked) == mine and isinstance(names, ast.Name):
+        key = names.id
+    else:
+        return None
+    value = comp.value
+    if not (isinstance(comp.key, ast.Name) and comp.key.id == key and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub)):
+        return None
+    left = value.left
+    if not (element is not None and isinstance(left, ast.Name) and left.id == element) and not (
+        isinstance(left, ast.Subscript) and ast.unparse(left.value) == mine and isinstance(left.slice, ast.Name) and left.slice.id == key
+    ):
+        return None
+    step = value.right
+    entries = [n for n in walk(step) if isinstance(n, ast.Subscript) and _reads_key(n.slice, key)]
+    inside = {id(n) for n in walk(entries[0].slice)} if len(entries) == 1 else set()
+    if len(entries) != 1 or any(isinstance(n, ast.Name) and n.id in (key, element) and id(n) not in inside for n in walk(step)):
+        return None
+    source = _chain(entries[0].value)
+    if not source or ast.unparse(entries[0].value) == mine or _OPTIMISER_STATE.search(source[-1]) or _VELOCITY.fullmatch(source[-1]):
+        return None
+    if any(isinstance(n, (ast.Name, ast.Attribute)) and _chain(n) and _chain(n)[-1] == "sqrt" for n in walk(step)):
+        return None
+    return DictUpdate(target, element, key, value.op, step)
+
+
+def _reads_key(index: ast.AST, key: str) -> bool:
+    """`k`, `"d" + k`, `f"d{k}"`: an index made of the comprehension's key (and strings alone besides it)."""
+    names = [n for n in walk(index) if isinstance(n, ast.Name)]
+    if not names or any(n.id != key for n in names):
+        return False
+    return all(isinstance(n, (ast.Name, ast.Constant, ast.BinOp, ast.Add, ast.JoinedStr, ast.FormattedValue, ast.Load)) for n in walk(index))
+
+
+def _dict_descent(update: DictUpdate) -> bool:
+    """Whether a dict's comprehension moves each entry by a rate (a number, a name read as one) times the
+    other dict's entry: `lr * G[k]`, `0.1 * grads[k] / n`."""
+    product = _leading_product(update.step)
+    if product is None:
+        return False
+    for factor, other in ((product.left, product.right), (product.right, product.left)):
+        if (_a_number(factor) or _rate_named(factor)) and isinstance(other, ast.Subscript) and _reads_key(other.slice, update.key):
+            return True
+    return False
+
+
 def _list_descent(update: ListUpdate, roles: Mapping[str, str]) -> bool:
     """`model = [w - 0.05 * g for w, g in zip(model, grads)]`: a list of any name rebuilt from itself, each
     element moved by a rate times its partner from a list of gradients (one the loop binds to what a
@@ -627,15 +720,26 @@ def _not_state(target: ast.AST) -> bool:
     return bool(names) and not (_GRADIENT.fullmatch(names[-1]) or _OPTIMISER_STATE.search(names[-1]) or _VELOCITY.fullmatch(names[-1]))
 
 
-def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[ast.Assign]:
+def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[ast.Assign | ast.AugAssign]:
     """One assignment per parameter of a statement that updates several at once:
     `W1, b1 = W1 - lr * dW1, b1 - lr * db1`, or an update function's `return W - lr * dW, b - lr * db`
-    (each `p - step` whose `p` is one of the function's `arguments`; None: any name). Each keeps
+    (each `p - step` whose `p` is one of the function's `arguments`; None: any name), or the same written
+    over rows walked in step (`W1, W2 = [p - lr * g for p, g in zip((W1, W2), (gW1, gW2))]`, a generator,
+    `map(lambda p, g: p - lr * g, (W1, W2), (gW1, gW2))`: `_walked_rows`); and the move NumPy writes into
+    its first argument, `np.subtract(W1, lr * gW1, out=W1)`, as `W1 -= lr * gW1` (`_out_move`). Each keeps
     the statement's line, so the update is seen where the statement runs."""
     pairs: list[tuple[ast.expr, ast.expr]] = []
+    if (moved_out := _out_move(stmt)) is not None:
+        target, op, step = moved_out
+        part = ast.AugAssign(target=target, op=op, value=step)
+        part.lineno, part.end_lineno = stmt.lineno, stmt.end_lineno
+        part.col_offset, part.end_col_offset = stmt.col_offset, stmt.end_col_offset
+        return [part]
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and isinstance(stmt.value, ast.Tuple):
         if len(stmt.targets[0].elts) == len(stmt.value.elts):
             pairs = list(zip(stmt.targets[0].elts, stmt.value.elts))
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and (rows := _walked_rows(stmt.targets[0], stmt.value)) is not None:
+        pairs = rows
     elif isinstance(stmt, ast.Return) and (walked := _returned_comprehension(stmt.value, arguments)) is not None:
         pairs.append(walked)  # `return tuple(p - lr * g for p, g in zip(params, grads))`: `params` moved as a list
     elif isinstance(stmt, ast.Return) and stmt.value is not None:
@@ -645,13 +749,115 @@ def unpacked(stmt: ast.stmt, arguments: frozenset[str] | None = None) -> list[as
                     pairs.append((ast.copy_location(ast.Name(value.left.id, ast.Store()), value.left), value))
     elif (moved := _setattr_update(stmt)) is not None:
         pairs.append(moved)
-    parts = []
+    parts: list[ast.Assign | ast.AugAssign] = []
     for target, value in pairs:
         part = ast.Assign(targets=[target], value=value, type_comment=None)
-        part.lineno, part.end_lineno = stmt.lineno, value.end_lineno
-        part.col_offset, part.end_col_offset = target.col_offset, value.end_col_offset
+        written = value.end_lineno is not None  # a row of a comprehension is written nowhere: it ends where the statement does
+        part.lineno, part.end_lineno = stmt.lineno, value.end_lineno if written else stmt.end_lineno
+        part.col_offset, part.end_col_offset = target.col_offset, value.end_col_offset if written else stmt.end_col_offset
         parts.append(part)
     return parts
+
+
+_MOVES_OUT = {"subtract": ast.Sub, "add": ast.Add}
+
+
+def _out_move(stmt: ast.stmt) -> tuple[ast.expr, ast.operator, ast.expr] | None:
+    """(`W1`, -, `lr * gW1`) of `np.subtract(W1, lr * gW1, out=W1)` (or `np.add(W, -lr * dW, out=W)`, the
+    output given third, `np.subtract(W1, lr * gW1, W1)`): NumPy moving an array in place, as `W1 -= lr * gW1`
+    does; None for any other statement (an output that is not the first argument: a new array)."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and len(call.args) in (2, 3) and not any(isinstance(a, ast.Starred) for a in call.args)):
+        return None
+    chain = _chain(call.func)
+    if not chain or chain[-1] not in _MOVES_OUT or len(chain) > 2:
+        return None
+    outs = [k.value for k in call.keywords if k.arg == "out"]
+    if len(call.keywords) != len(outs) or len(outs) + len(call.args) != 3:
+        return None
+    out = outs[0] if outs else call.args[2]
+    if isinstance(out, ast.Tuple) and len(out.elts) == 1:
+        out = out.elts[0]  # `out=(W1,)`
+    if not (isinstance(out, (ast.Name, ast.Attribute, ast.Subscript)) and _same_expression(out, call.args[0])):
+        return None
+    return out, _MOVES_OUT[chain[-1]](), call.args[1]
+
+
+def _walked_rows(target: ast.expr, value: ast.expr) -> list[tuple[ast.expr, ast.expr]] | None:
+    """The rows of `W1, W2 = [p - lr * g for p, g in zip((W1, W2), (gW1, gW2))]` (a list or tuple of
+    names on the left; a list comprehension, a generator, either inside `list(...)` or `tuple(...)`, a
+    walk of literal pairs `for p, g in ((W1, gW1), (W2, gW2))`, or `map(lambda p, g: ..., (W1, W2), (gW1,
+    gW2))` on the right), each as (`W1`, `W1 - lr * gW1`): the expression with the loop's names replaced by
+    that row's own. A walked sequence that is a name (`zip((W1, W2), grads)`) gives its entry (`grads[0]`)
+    when another is written out. The rows' expressions carry no end positions: they are written nowhere.
+    None for any other statement."""
+    if not (isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) >= 2 and all(isinstance(e, (ast.Name, ast.Attribute, ast.Subscript)) for e in target.elts)):
+        return None
+    width = len(target.elts)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1 and not value.keywords:
+        value = value.args[0]
+    names: list[str]
+    sequences: list[ast.expr]
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        if len(value.generators) != 1 or value.generators[0].ifs or value.generators[0].is_async:
+            return None
+        walk_of, walked_by = value.generators[0].iter, value.generators[0].target
+        if not (isinstance(walked_by, ast.Tuple) and all(isinstance(e, ast.Name) for e in walked_by.elts)):
+            return None
+        names, body = [e.id for e in walked_by.elts], value.elt  # type: ignore[attr-defined]
+        if isinstance(walk_of, ast.Call) and isinstance(walk_of.func, ast.Name) and walk_of.func.id == "zip" and all(k.arg == "strict" for k in walk_of.keywords):
+            sequences = list(walk_of.args)
+        elif isinstance(walk_of, (ast.Tuple, ast.List)) and len(walk_of.elts) == width and all(
+            isinstance(r, (ast.Tuple, ast.List)) and len(r.elts) == len(names) for r in walk_of.elts
+        ):  # `for p, g in ((W1, gW1), (W2, gW2))`: the rows written out, turned into columns
+            sequences = [ast.Tuple(elts=[r.elts[i] for r in walk_of.elts], ctx=ast.Load()) for i in range(len(names))]  # type: ignore[attr-defined]
+        else:
+            return None
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "map" and len(value.args) >= 2 and not value.keywords:
+        function = value.args[0]
+        if not isinstance(function, ast.Lambda):
+            return None
+        arguments = function.args
+        if arguments.posonlyargs or arguments.vararg or arguments.kwonlyargs or arguments.kwarg or arguments.defaults:
+            return None
+        names, body, sequences = [a.arg for a in arguments.args], function.body, list(value.args[1:])
+    else:
+        return None
+    if len(names) != len(sequences) or len(set(names)) != len(names) or len(names) < 2:
+        return None
+    if any(isinstance(s, (ast.Tuple, ast.List)) and (len(s.elts) != width or any(isinstance(e, ast.Starred) for e in s.elts)) for s in sequences):
+        return None
+    if not any(isinstance(s, (ast.Tuple, ast.List)) for s in sequences) or not all(isinstance(s, (ast.Tuple, ast.List, ast.Name, ast.Attribute)) for s in sequences):
+        return None
+    rows = []
+    for row in range(width):
+        bound = {
+            name: s.elts[row] if isinstance(s, (ast.Tuple, ast.List)) else ast.Subscript(value=s, slice=ast.Constant(row), ctx=ast.Load())
+            for name, s in zip(names, sequences)
+        }  # fmt: skip
+        moved = _Rowed(bound).visit(copy.deepcopy(body))
+        for node in ast.walk(moved):
+            if isinstance(node, ast.expr):
+                node.lineno = getattr(node, "lineno", None) or target.lineno
+                node.col_offset = getattr(node, "col_offset", None) or target.col_offset
+                node.end_lineno = node.end_col_offset = None
+        rows.append((target.elts[row], moved))
+    return rows
+
+
+class _Rowed(ast.NodeTransformer):
+    """The loop's names read in an expression, each replaced by its row's own (`p` by `W1`)."""
+
+    def __init__(self, bound: Mapping[str, ast.expr]) -> None:
+        self.bound = bound
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if isinstance(node.ctx, ast.Load) and node.id in self.bound:
+            return copy.deepcopy(self.bound[node.id])
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        return node  # a lambda of its own binds its own names
 
 
 def _returned_comprehension(value: ast.expr | None, arguments: frozenset[str] | None) -> tuple[ast.expr, ast.ListComp] | None:
@@ -1077,6 +1283,10 @@ def parameter_updates(tree: ast.AST, *, text: str | None = None) -> list[Update]
                 or _adaptive_step(stmt.value, stmt.target)  # `w -= 0.001 * m_hat / (np.sqrt(v_hat) + eps)`: Adam's rate written as a number
             ):
                 make(stmt, stmt.target, stmt.op, stmt.value, "in-place", function)
+            return
+        keyed = dict_update(stmt)
+        if keyed is not None and _dict_descent(keyed):
+            make(stmt, keyed.target, keyed.op, keyed.step, "rebind-dict", function)
             return
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             return
