@@ -5,7 +5,11 @@ What it finds:
     with its gradient by a number made of settings alone (`P *= wd`,
     `layer.W *= decay`), and the replay measures that statement's factor
     (the parameter after it over the parameter before it) far from 1:
-    below a half, above one and a half, or negative.
+    below a half, above one and a half, or negative. Also an update that
+    multiplies a parameter by one plus a penalty's strength, read from the
+    source (`(1 + eta * (lmbda / n)) * w - ...`, `W *= 1 + lr * wd`): a
+    weight decay added instead of subtracted, named at its line with the
+    fix `(1 - ...)`, an error when the replayed loss rises, else a warning.
 
 Why it matters:
     Decoupled weight decay shrinks each weight by a tiny fraction per step,
