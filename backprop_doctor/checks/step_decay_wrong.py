@@ -5,7 +5,11 @@ What it finds:
     with its gradient by a number made of settings alone (`P *= wd`,
     `layer.W *= decay`), and the replay measures that statement's factor
     (the parameter after it over the parameter before it) far from 1:
-    below a half, above one and a half, or negative.
+    below a half, above one and a half, or negative. Also an update that
+    multiplies a parameter by one plus a penalty's strength, read from the
+    source (`(1 + eta * (lmbda / n)) * w - ...`, `W *= 1 + lr * wd`): a
+    weight decay added instead of subtracted, named at its line with the
+    fix `(1 - ...)`, an error when the replayed loss rises, else a warning.
 
 Why it matters:
     Decoupled weight decay shrinks each weight by a tiny fraction per step,
@@ -67,12 +71,55 @@ def _rate_of(result: Any, path: Any) -> str:
     return "lr"
 
 
+def added_decays(context: Any) -> list[Any]:
+    """The updates of the checked file that multiply a parameter by one plus a penalty's strength
+    (`static.scalings.added_decays`: `(1 + eta * (lmbda / n)) * w - ...`), a weight decay that grows the weights."""
+    from backprop_doctor.static.scalings import added_decays as found
+
+    source = getattr(context, "source", None)
+    return found(source.tree) if source is not None and source.tree is not None else []
+
+
+def _climbed(context: Any) -> bool:
+    """Whether a replayed training loop's own loss rises (or stops being a number) over its steps."""
+    from backprop_doctor.replay.curve import rises
+
+    return any(result.curve and rises(result.curve, result.terms) for result in context.extras.get("replay") or [])
+
+
+def _added(context: Any) -> Iterator[Finding]:
+    """A weight decay added, not taken away: named at its statement, an error when the program's own loss
+    was seen to rise, a warning when no replayed loss shows what it does (a tiny strength hides it)."""
+    decays = added_decays(context)
+    if not decays:
+        return
+    first = decays[0]
+    rose = _climbed(context)
+    others = [d.line for d in decays[1:]]
+    also = f" (also line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})" if others else ""
+    yield rule(NAME).finding(
+        f"line {first.line} multiplies `{first.parameter}` by `{first.factor}`, a weight decay added instead of subtracted{also}: "
+        f"the factor is above 1, so every step makes the weights larger where L2 weight decay shrinks them a little "
+        f"(the gradient of ½·λ·‖w‖² is +λ·w, and a step takes it away)"
+        + (", and your program's loss rises although its gradients are right" if rose else "")
+        + f"; write `{first.fixed}`",
+        severity=None if rose else "warning",
+        file=context.source.path,
+        line=first.line,
+        highlight=tuple(range(first.line, first.end_line + 1)),
+        param=first.parameter,
+        pattern="decay-added",
+        fix=first.statement.replace(first.factor[1:-1], first.fixed[1:-1], 1),
+    )
+
+
 def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.replay.state import describe
 
     source = context.source
     if source is None or source.tree is None:
         return
+    yield from _added(context)
     for result in context.extras.get("replay") or []:
         found = wrong_scalings(result)
         if not found:

@@ -63,6 +63,9 @@ def run(context: Any) -> Iterator[Finding]:
     from backprop_doctor.checks.step_clip_does_not_clip import unclipped_of
     from backprop_doctor.checks.step_stale_gradient import computed_once
 
+    from backprop_doctor.checks.step_decay_wrong import added_decays
+
+    decays = added_decays(context)
     for result in context.extras.get("replay") or []:
         if stale_in(result, source) is not None:
             continue  # the error reads a prediction made before the loop: step-stale-output words it
@@ -76,6 +79,8 @@ def run(context: Any) -> Iterator[Finding]:
         if not result.wrong and result.curve and (momentum := momentum_not_below_one(result, source)) is not None:
             yield _momentum(source, result, *momentum)  # no rate mends a velocity that never decays, rising or swinging
             continue
+        if decays:
+            continue  # `(1 + eta * lmbda / n) * w`: a weight decay added grows the weights at any rate (`step-decay-wrong`)
         if _rate_made_up(result):
             continue  # the driver built the object at a rate of its own making: a climb there says nothing of the program's
         unstable = result.smaller_rate is None and not result.wrong and result.non_finite is None and not result.steady and climbs_far(result.curve, result.terms)

@@ -424,6 +424,8 @@ class StepCapture:
             path = state.paths.get(id(target)) if isinstance(target, np.ndarray) else None
             if path is None and isinstance(target, np.ndarray) and isinstance(target.base, np.ndarray) and target.base.shape == target.shape:
                 path = state.paths.get(id(target.base))  # `layer[1][...] -= lr * g[0]`: a view of the whole array, written in place
+            if path is None and isinstance(target, np.ndarray) and site.update.target.isidentifier() and frame is not self.loop_frame:
+                path = self._copy_of(site, frame)  # `W1 = copy.deepcopy(parameters["W1"])`, then `W1 = W1 - lr * dW1`: the entry copied
             if path is None and frame is self.loop_frame and site.update.target.isidentifier():
                 path = (("name", site.update.target),)  # a scalar weight: `w1 -= lr * d_w1`
             elif path is None and site.update.target.isidentifier() and site.update.target not in frame.f_locals and site.update.target in state.values:
@@ -514,6 +516,28 @@ class StepCapture:
             self._moved.add(key)
             holders = state.holders.get(id(target), 0)
             self.capture.moved.append(Moved(site, path, -site.sign * gradient, _copy(target), None, holders, rate))
+
+    def _copy_of(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
+        """The path of the array an updating function copied into the name its update moves
+        (`W1 = copy.deepcopy(parameters["W1"])`, the course's `update_parameters`, which returns the moved
+        copies in a new dictionary): the step moves that entry, so it is the parameter measured."""
+        from backprop_doctor.static.files import source_tree
+        from backprop_doctor.static.updates import copied_into
+
+        state = self.capture.state
+        assert state is not None
+        tree = source_tree(os.path.abspath(site.update.file) if site.update.file else self.path)[1]
+        expression = copied_into(tree, site.update.function, site.update.target, site.line)
+        if expression is None:
+            return None
+        try:
+            copied = eval(expression, frame.f_globals, frame.f_locals)  # noqa: S307 - the user's own expression
+        except Exception:  # noqa: BLE001
+            return None
+        target = frame.f_locals.get(site.update.target)
+        if not isinstance(copied, np.ndarray) or not isinstance(target, np.ndarray) or copied.shape != target.shape or copied is target:
+            return None
+        return state.paths.get(id(copied))
 
     def _element(self, site: UpdateSite, frame: types.FrameType) -> Path | None:
         """The path of `container[index]` when the container is a list or dict the state indexed, or a

@@ -1192,7 +1192,9 @@ def _walk(
                 if scale is None and measured.proportional and measured.factor is not None:
                     scale = measured.factor
                 continue
-            if scale is None and (isinstance(adjoint, InnerAdjoint) or _returned_by_a_call(step, adjoint)) and _deferred_mean(measured, result, held()):
+            # (in the loop's own statements too when every parameter climbs: no right gradient for `_contradicted` to read,
+            # and a flip after the adjoint, in the update, is what climbs)
+            if scale is None and (isinstance(adjoint, InnerAdjoint) or _returned_by_a_call(step, adjoint) or every_parameter_climbs(result)) and _deferred_mean(measured, result, held()):
                 scale = measured.factor  # `dAL` of the summed loss, the 1/m taken in `linear_backward`: the later ones at that scale
                 result.deferred = result.deferred or (adjoint, measured)
                 if not any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters):
@@ -1398,8 +1400,18 @@ def _deferred_mean(measured: Measured, result: StepResult, held: dict[str, Any] 
         and (
             any(not m.wrong and not m.unused and not m.inconclusive for _, m in result.parameters)
             or (held is not None and _shared_by_most(result, held) is not None)
+            or every_parameter_climbs(result)
         )
     )  # fmt: skip
+
+
+def every_parameter_climbs(result: StepResult) -> bool:
+    """Every parameter the step's loss judges (one at the least) moves up it: its factor is below 0. The sign
+    is flipped where every gradient passes, after the adjoints a batch size above the parameters' (`dZ2 = A2 - Y`
+    of the summed loss, `dW2 = dZ2 @ A1.T / m`, then `W2 = W2 + lr * dW2`): such an adjoint keeps the gradient's
+    sign, so a batch-size factor on it is the program's scale (a mean taken later), not what climbs."""
+    judged = [m for _, m in result.parameters if not m.unused and not m.inconclusive]
+    return bool(judged) and all(m.wrong and m.factor is not None and m.factor < 0 for m in judged)
 
 
 def _shared_by_most(result: StepResult, held: dict[str, Any]) -> float | None:

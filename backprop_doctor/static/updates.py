@@ -1420,6 +1420,35 @@ def _copied(node: ast.AST) -> ast.Subscript | None:
     return None
 
 
+def copied_into(tree: ast.AST | None, function: str | None, name: str, before: int) -> str | None:
+    """The expression the function `function` (a qualname) copies into `name` by its last binding before
+    line `before`: `parameters["W1"]` of `W1 = copy.deepcopy(parameters["W1"])` (also `copy.copy(...)`,
+    `np.copy(...)`, `np.array(...)`, `....copy()`), for an update that then moves the copy
+    (`W1 = W1 - learning_rate * dW1`) and hands it back in a new dictionary; None when the name's last
+    binding there is anything else."""
+    from backprop_doctor.static.definitions import find_function
+
+    scope = find_function(tree, function) if tree is not None and function else None
+    if scope is None:
+        return None
+    bindings = sorted(
+        (n for n in walk(scope) if isinstance(n, ast.Assign) and n.lineno < before and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)),
+        key=lambda n: n.lineno,
+    )
+    if not bindings or len(bindings[-1].targets) != 1:
+        return None
+    value = bindings[-1].value
+    if not isinstance(value, ast.Call) or value.keywords:
+        return None
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr == "copy" and not value.args:
+        return ast.unparse(func.value)  # `parameters["W1"].copy()`
+    called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if called in ("copy", "deepcopy", "array") and len(value.args) == 1:
+        return ast.unparse(value.args[0])
+    return None
+
+
 @dataclass
 class ParameterCopy:
     """A statement that hands a layer a copy of a network parameter (`Affine(self.params['W1'].copy(), ...)`)."""
