@@ -112,17 +112,17 @@ def aliased_layers(tree: ast.Module | None, layers: set[str] | None) -> list[Ali
         made: dict[str, tuple[str, int]] = {}  # name -> (class, line made), by the object it holds
         alias_line: dict[str, int] = {}  # name bound to another name's object -> that line
         for node in _own_statements(scope):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                name, value = node.targets[0].id, node.value
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and (name := _held_name(node.targets[0])) is not None:
+                value = node.value
                 made.pop(name, None)
                 alias_line.pop(name, None)
                 if isinstance(value, ast.Call) and (called := _callee(value)) and (layers is None or called in layers):
                     made[name] = (called, node.lineno)
-                elif isinstance(value, ast.Name) and value.id in made:
-                    made[name] = made[value.id]
+                elif (other := _held_name(value)) is not None and other in made:
+                    made[name] = made[other]
                     alias_line[name] = node.lineno
             for display in (n for n in ast.walk(node) if isinstance(n, ast.List)):
-                named = [e.id for e in display.elts if isinstance(e, ast.Name) and e.id in made]
+                named = [held for e in display.elts if (held := _held_name(e)) is not None and held in made]
                 seen: dict[tuple[str, int], list[str]] = {}
                 for name in named:
                     seen.setdefault(made[name], []).append(name)
@@ -131,6 +131,16 @@ def aliased_layers(tree: ast.Module | None, layers: set[str] | None) -> list[Ali
                         alias = next((alias_line[n] for n in names if n in alias_line), None)
                         found.append(Aliased(alias or display.lineno, display.lineno, tuple(names), cls, line))
     return sorted(set(found), key=lambda a: a.line)
+
+
+def _held_name(node: ast.expr) -> str | None:
+    """`relu`, or `self.act1` of a constructor (`self.act2 = self.act1`, `self.layers = [..., self.act1, ..., self.act2]`):
+    the name a layer object is held under; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
 
 
 def stateful_layers(tree: ast.Module | None) -> set[str]:
