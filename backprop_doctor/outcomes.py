@@ -11,6 +11,7 @@ before any probe are worded here too.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -67,7 +68,8 @@ class Outcomes:
         ran = self._backward_lines() if traced else None
         if name == "x":
             returned = locate.returned_name(target)
-            return locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
+            found = locate.assignment(target, returned or "dx", *self.adapter.input_grad_targets(), ran=ran)
+            return _delegated(target, getattr(self.adapter, "layer", None), found, ran) or found
         # `G["W1"] = ...` in a function that returns `G`: after the convention's own names (`dW1`, where
         # `G["W1"] = dW1` only stores it), before a whole returned dict (`grads`), which is a last resort
         keyed = locate.keyed_returns(target, name)
@@ -764,3 +766,55 @@ def _has_layers(adapter: Any) -> bool:
         return bool(network is not None and network.layers())
     except Exception:  # noqa: BLE001 - the user's own objects: when in doubt, the usual wording
         return True
+
+
+_RESHAPED = ("reshape", "astype", "copy", "squeeze", "ravel", "flatten")
+
+
+def _delegated(target: Any, layer: Any, found: locate.Location, ran: set[int] | None) -> locate.Location | None:
+    """Where a backward that hands its work to another method of its class (`dx = self.__backward(dout)`,
+    then `dx = dx.reshape(...)`: the book's BatchNormalization) computes dx: that method's own
+    assignment of what it returns, on the lines that ran; None when dx is not bound to such a call
+    (or to one only reshaped after it)."""
+    import ast
+
+    if layer is None or not found.text or found.line is None:
+        return None
+    try:
+        stmt = ast.parse(found.text.strip()).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    call = _self_call(stmt)
+    if call is None and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        name, value = stmt.targets[0].id, stmt.value
+        reshaped = isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _RESHAPED
+        if reshaped and isinstance(value.func.value, ast.Name) and value.func.value.id == name:
+            tree = locate._function_tree(target)
+            if tree is None:
+                return None
+            body, start, _ = tree
+            earlier = [
+                n for n in ast.walk(body) if isinstance(n, ast.Assign) and start + n.lineno - 1 < found.line
+                and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)
+            ]  # fmt: skip
+            call = _self_call(max(earlier, key=lambda n: n.lineno)) if earlier else None
+    if call is None:
+        return None
+    method = call
+    if method.startswith("__") and not method.endswith("__"):
+        method = f"_{type(layer).__name__.lstrip('_')}{method}"  # `self.__backward` is `_BatchNormalization__backward`
+    inner = getattr(type(layer), method, None)
+    if not callable(inner):
+        return None
+    located = locate.assignment(inner, locate.returned_name(inner) or "dx", ran=ran)
+    return located if located.line is not None and located.text else None
+
+
+def _self_call(stmt: Any) -> str | None:
+    """`m` of `dx = self.m(...)` or `return self.m(...)`, else None."""
+    import ast
+
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.Return)) else None
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Name) and value.func.value.id == "self":
+        return value.func.attr
+    return None
