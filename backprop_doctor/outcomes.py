@@ -11,7 +11,6 @@ before any probe are worded here too.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
