@@ -1012,7 +1012,11 @@ def _findings(result: Any, source: Any, derivatives_right: dict[str, str] | None
         # a parameter walked by a dict's keys under a name of its own (`model.Wh` of `model.params().items()`): its entry
         # `g["Wh"]` forms its gradient, unless the sum is never reset (its update's) or a cut loop's (its own)
         plain = measured.accumulated is None and measured.truncated is None
-        if (
+        # an update that adds the gradient itself (factor -1, `P[k] += 0.005 * mh / ...`): the update is the mistake, one finding at it
+        ascent = moved.site.sign > 0 and measured.factor is not None and abs(measured.factor + 1) < SAME_FACTOR and not moved.site.file
+        if ascent:
+            pass
+        elif (
             not measured.line and not moved.site.file and source.tree is not None
             and (formed := _gradient_line(source.tree, measured.name, moved.gradient_name or moved.site.gradient)) is not None
         ):  # fmt: skip
@@ -3353,6 +3357,15 @@ def _through_time(result: Any, at: AtStep, measured: Any, loss_words: str, evide
         if before:
             diagnosis += f", although {_names(list(dict.fromkeys(before)))} at that step {'is' if len(set(before)) == 1 else 'are'} right"
         advice = f"re-derive `{at.name}` from the forward statement of `{at.adjoint.forward}` (line {at.adjoint.forward_at.line})"
+        from backprop_doctor.static.files import source_tree
+
+        tree = source_tree(path)[1] if path else None
+        statement = next((n for n in ast.walk(tree) if isinstance(n, ast.stmt) and n.lineno == at.line), None) if tree is not None else None
+        if statement is not None and (masked := self_masked(statement)) is not None:  # `dH[dH <= 0] = 0` in a loop over layers kept by key
+            advice = (
+                f"it zeroes `{masked}` where `{masked}` itself is not positive, but a ReLU's derivative zeroes the gradient where "
+                f"the ReLU's input (its forward pre-activation) is not positive; mask by that"
+            )
         if at.adjoint.unpaired:
             inputs = ", ".join(f"`{n}` (line {line})" for n, line in at.adjoint.unpaired)
             advice += f"; it is computed from {inputs}, which no stored forward value lets backprop-doctor measure on its own: the mistake may be there"
