@@ -129,3 +129,62 @@ def test_a_wrap_around_reset_under_a_test_in_the_loop_is_clean(tmp_path):
     )
     assert wrapped.count("self.cursor = 0") == 2
     assert _loud(check(write(tmp_path, "wrapped.py", wrapped), training=True)) == []
+
+
+# an epoch loop that sets its pointer to 0 before each pass of its batch loop (right), with a cross-entropy whose
+# mean over an empty batch is NaN: the replay runs the batch loop's body past its own `range`, where the pointer
+# has run off the data; the program itself never gets there
+EPOCH_POINTER = '''
+import numpy as np
+
+rng = np.random.default_rng(11)
+pts = rng.uniform(-1, 1, size=(300, 2))
+lab = ((pts[:, 0] ** 2 + pts[:, 1] ** 2) < 0.5).astype(float).reshape(-1, 1)
+
+net = {"A": rng.normal(0, 0.8, (2, 10)), "a": np.zeros((1, 10)), "B": rng.normal(0, 0.8, (10, 1)), "b": np.zeros((1, 1))}
+
+
+def run_forward(net, xs):
+    h = np.tanh(xs @ net["A"] + net["a"])
+    q = 1 / (1 + np.exp(-(h @ net["B"] + net["b"])))
+    return q, (xs, h, q)
+
+
+def xent(q, ys):
+    return -np.mean(ys * np.log(q + 1e-10) + (1 - ys) * np.log(1 - q + 1e-10))
+
+
+def run_backward(net, saved, ys):
+    xs, h, q = saved
+    dz = (q - ys) / xs.shape[0]
+    dh = dz @ net["B"].T * (1 - h ** 2)
+    return {"B": h.T @ dz, "b": dz.sum(0, keepdims=True), "A": xs.T @ dh, "a": dh.sum(0, keepdims=True)}
+
+
+size = 30
+per_epoch = len(pts) // size
+for epoch in range(150):
+    offset = 0
+    for j in range(per_epoch):
+        xb = pts[offset:offset + size]
+        yb = lab[offset:offset + size]
+        q, saved = run_forward(net, xb)
+        g = run_backward(net, saved, yb)
+        for name in net:
+            net[name] -= 0.8 * g[name]
+        offset += size
+    if epoch % 30 == 0:
+        print(epoch, xent(run_forward(net, pts)[0], lab))
+'''
+
+
+def test_a_pointer_reset_before_each_pass_of_the_batch_loop_is_clean_with_no_nan_past_the_loops_end(tmp_path):
+    assert _loud(check(write(tmp_path, "epochs.py", EPOCH_POINTER), training=True)) == []
+
+
+def test_the_same_program_with_the_pointer_reset_inside_the_batch_loop_is_named_at_the_reset(tmp_path):
+    text = EPOCH_POINTER.replace("    offset = 0\n    for j in range(per_epoch):\n", "    for j in range(per_epoch):\n        offset = 0\n")
+    assert text != EPOCH_POINTER
+    path = write(tmp_path, "epochs.py", text)
+    found = [f for f in _loud(check(path, training=True)) if f["code"] == "BPD642"]
+    assert len(found) == 1 and found[0]["line"] == line_of(path, "        offset = 0"), found
