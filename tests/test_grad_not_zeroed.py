@@ -280,3 +280,224 @@ def test_parameter_objects_reset_once_before_the_loop_are_named_at_the_reset(tmp
     found = errors(check(path))
     assert found and (found[0]["code"], found[0]["line"]) == ("BPD207", line_of(path, "net.clear_grads()")), found
     assert "move `net.clear_grads()` into the loop" in found[0]["message"]
+
+
+# A DeZero/Chainer-style autograd over arrays: the `Var`'s own `backward()` walks the graph adding into each
+# input's `.grad` (`v.grad = v.grad + g`), and `cleargrads()` sets them back to None; no layer has a forward.
+DEZERO_SCRIPT = '''
+import numpy as np
+
+
+class Var:
+    def __init__(self, data, maker=None):
+        self.data = np.asarray(data, dtype=float)
+        self.grad = None
+        self.maker = maker
+
+    def cleargrad(self):
+        self.grad = None
+
+    def backward(self):
+        self.grad = np.ones_like(self.data)
+        todo, seen = [self.maker], set()
+        while todo:
+            op = todo.pop()
+            if op is None or id(op) in seen:
+                continue
+            seen.add(id(op))
+            gins = op.grads(op.out.grad)
+            for v, g in zip(op.ins, gins):
+                if v.grad is None:
+                    v.grad = g
+                else:
+                    v.grad = v.grad + g
+                todo.append(v.maker)
+
+
+class Op:
+    def __call__(self, *ins):
+        self.ins = ins
+        self.out = Var(self.compute(*[v.data for v in ins]), maker=self)
+        return self.out
+
+
+class Affine(Op):
+    def compute(self, x, w, b):
+        return x @ w + b
+
+    def grads(self, g):
+        x, w, _ = self.ins
+        return g @ w.data.T, x.data.T @ g, g.sum(axis=0)
+
+
+class Sigmoid(Op):
+    def compute(self, x):
+        self.s = 1 / (1 + np.exp(-x))
+        return self.s
+
+    def grads(self, g):
+        return (g * self.s * (1 - self.s),)
+
+
+class Mse(Op):
+    def compute(self, p, t):
+        return np.mean((p - t) ** 2)
+
+    def grads(self, g):
+        p, t = self.ins
+        d = 2 * (p.data - t.data) / p.data.size
+        return g * d, -g * d
+
+
+class Net:
+    def __init__(self, rng):
+        self.w1 = Var(rng.normal(0, 0.5, (3, 12)))
+        self.b1 = Var(np.zeros(12))
+        self.w2 = Var(rng.normal(0, 0.5, (12, 1)))
+        self.b2 = Var(np.zeros(1))
+
+    def params(self):
+        return [self.w1, self.b1, self.w2, self.b2]
+
+    def cleargrads(self):
+        for p in self.params():
+            p.cleargrad()
+
+    def __call__(self, x):
+        h = Sigmoid()(Affine()(x, self.w1, self.b1))
+        return Affine()(h, self.w2, self.b2)
+
+
+rng = np.random.default_rng(5)
+X = Var(rng.uniform(-1, 1, (120, 3)))
+T = Var(np.cos(X.data[:, :1]) - X.data[:, 1:2] * X.data[:, 2:3])
+net = Net(rng)
+for step in range(400):
+    net.cleargrads()
+    loss = Mse()(net(X), T)
+    loss.backward()
+    for p in net.params():
+        p.data -= 0.5 * p.grad
+    if step % 100 == 0:
+        print(step, float(loss.data))
+'''
+
+# Function-style nodes whose `backward()` adds with `+=`, a model's `clear_grads()` calling each tensor's
+# `zerograd()`, and a training function.
+CHAINER_FUNCTIONS = '''
+import numpy as np
+
+
+class Tensor:
+    def __init__(self, value, parents=(), back=None):
+        self.data = value
+        self.grad = np.zeros_like(value)
+        self.parents = parents
+        self.back = back
+
+    def zerograd(self):
+        self.grad = np.zeros_like(self.data)
+
+    def backward(self):
+        order, seen = [], set()
+
+        def visit(t):
+            if id(t) not in seen:
+                seen.add(id(t))
+                for q in t.parents:
+                    visit(q)
+                order.append(t)
+
+        visit(self)
+        self.grad += 1.0
+        for t in reversed(order):
+            if t.back is not None:
+                for q, g in zip(t.parents, t.back(t.grad)):
+                    q.grad += g
+
+
+def matmul(a, b):
+    return Tensor(a.data @ b.data, (a, b), lambda g: (g @ b.data.T, a.data.T @ g))
+
+
+def add_row(a, b):
+    return Tensor(a.data + b.data, (a, b), lambda g: (g, g.sum(axis=0)))
+
+
+def relu(a):
+    m = a.data > 0
+    return Tensor(a.data * m, (a,), lambda g: (g * m,))
+
+
+def mean_square(p, y):
+    diff = p.data - y
+    return Tensor(np.array(np.mean(diff ** 2)), (p,), lambda g: (g * 2 * diff / diff.size,))
+
+
+class Regressor:
+    def __init__(self, seed):
+        r = np.random.default_rng(seed)
+        self.weights = [Tensor(r.normal(0, 0.4, (4, 20))), Tensor(np.zeros(20)),
+                        Tensor(r.normal(0, 0.4, (20, 1))), Tensor(np.zeros(1))]
+
+    def clear_grads(self):
+        for w in self.weights:
+            w.zerograd()
+
+    def predict(self, x):
+        a, b, c, d = self.weights
+        return add_row(matmul(relu(add_row(matmul(Tensor(x), a), b)), c), d)
+
+
+def fit(model, x, y, epochs=300, rate=0.05):
+    history = []
+    for epoch in range(epochs):
+        model.clear_grads()
+        loss = mean_square(model.predict(x), y)
+        loss.backward()
+        for w in model.weights:
+            w.data -= rate * w.grad
+        history.append(float(loss.data))
+    return history
+
+
+if __name__ == "__main__":
+    g = np.random.default_rng(0)
+    x = g.normal(size=(150, 4))
+    y = x[:, :1] * 0.5 - np.abs(x[:, 1:2]) + 0.2 * x[:, 3:4]
+    losses = fit(Regressor(1), x, y)
+    print(losses[0], losses[-1])
+'''
+
+
+def _loud(report):
+    return [f for f in report["findings"] if f["severity"] in ("error", "warning")]
+
+
+def test_a_dezero_style_cleargrads_in_the_loop_is_clean(tmp_path):
+    assert _loud(check(write(tmp_path, "dz.py", DEZERO_SCRIPT), training=True)) == []
+
+
+def test_a_dezero_style_cleargrads_once_before_the_loop_is_named_at_the_reset(tmp_path):
+    moved = DEZERO_SCRIPT.replace("    net.cleargrads()\n", "").replace("for step in range(400):", "net.cleargrads()\nfor step in range(400):")
+    path = write(tmp_path, "dz.py", moved)
+    report = check(path, training=True)
+    found = errors(report)
+    assert found and (found[0]["code"], found[0]["line"]) == ("BPD207", line_of(path, "net.cleargrads()")), found
+    assert found[0]["pattern"] == "grad-reset-before-loop"
+    assert "move `net.cleargrads()` into the loop" in found[0]["message"]
+    assert report["findings"][report["root_cause"]]["code"] == "BPD207"
+
+
+def test_function_style_nodes_reset_by_clear_grads_in_the_loop_are_clean(tmp_path):
+    assert _loud(check(write(tmp_path, "fit.py", CHAINER_FUNCTIONS), training=True)) == []
+
+
+def test_function_style_nodes_reset_once_before_the_loop_are_named_at_the_reset(tmp_path):
+    moved = CHAINER_FUNCTIONS.replace("        model.clear_grads()\n", "").replace(
+        "    for epoch in range(epochs):", "    model.clear_grads()\n    for epoch in range(epochs):"
+    )
+    path = write(tmp_path, "fit.py", moved)
+    found = errors(check(path, training=True))
+    assert found and (found[0]["code"], found[0]["line"]) == ("BPD207", line_of(path, "model.clear_grads()")), found
+    assert "move `model.clear_grads()` into the loop" in found[0]["message"]

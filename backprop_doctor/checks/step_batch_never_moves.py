@@ -28,6 +28,11 @@ Example:
 
 Fix:
         ptr = (ptr + bs) % N
+
+A pointer set back to a number at the top of every pass (`ptr = 0` as the
+loop body's first statement, before the cut) is named at that statement
+instead, with the move before the loop as the fix (pattern
+`batch-pointer-reset`).
 """
 
 from __future__ import annotations
@@ -186,7 +191,9 @@ def _moves_later(cut: Any, loop: ast.For | ast.While, namespace: dict[str, Any],
 
 def _finding(source: Any, cut: Any, result: Any, passes: int, taken: int, held: int, positions: Any) -> Finding:
     where = ""
-    if isinstance(positions, tuple) and len(positions) == 3 and all(isinstance(p, int) for p in positions):
+    if cut.reset_line is not None:
+        pass  # the rows read at the end of a pass are where the move left the pointer, not where the reset puts it
+    elif isinstance(positions, tuple) and len(positions) == 3 and all(isinstance(p, int) for p in positions):
         where = f" (rows {positions[0]} to {positions[1] - 1})" if positions[2] == 1 else ""
     elif isinstance(positions, tuple) and positions and positions[0] == "one":
         where = f" (row {positions[1]})"
@@ -195,7 +202,12 @@ def _finding(source: Any, cut: Any, result: Any, passes: int, taken: int, held: 
         f"your mini-batch never moves: over {passes} passes of your training loop (line {result.step.loop_line}), replayed from "
         f"its own state, `{cut.cut}` (line {cut.line}) takes the same {what}{where} of the {held} of `{cut.data}` at every step, "
     )
-    if cut.source_line != cut.line:
+    if cut.reset_line is not None:
+        message += (
+            f"because `{cut.reset}` (line {cut.reset_line}) sets the pointer `{cut.pointer}` back at the start of every pass, "
+            f"so `{cut.source}` (line {cut.source_line}) never reaches the next pass"
+        )
+    elif cut.source_line != cut.line:
         message += f"because `{cut.source}` (line {cut.source_line}) computes the same batch start every pass"
         if cut.pointer is not None:
             message += f": the pointer `{cut.pointer}` never advances"
@@ -203,7 +215,10 @@ def _finding(source: Any, cut: Any, result: Any, passes: int, taken: int, held: 
         message += "because its index computes the same batch start every pass"
     message += f"; the steps never see the other {held - taken} samples, and the network overfits those {taken}"
     fix = None
-    if "//" in cut.source and cut.source_line != cut.line:
+    if cut.reset_line is not None:
+        fix = cut.reset
+        message += f": move `{cut.reset}` before the loop (line {result.step.loop_line})"
+    elif "//" in cut.source and cut.source_line != cut.line:
         fix = cut.source.replace("//", "%", 1)
         message += f": `//` divides where a wrap-around `%` was meant, `{fix}`"
     else:
@@ -215,10 +230,10 @@ def _finding(source: Any, cut: Any, result: Any, passes: int, taken: int, held: 
     return rule(NAME).finding(
         message,
         file=source.path,
-        line=cut.source_line,
+        line=cut.reset_line if cut.reset_line is not None else cut.source_line,
         fix=fix,
-        highlight=tuple(sorted({cut.line, cut.source_line, result.step.loop_line})),
-        pattern="batch-never-moves",
+        highlight=tuple(sorted({cut.line, cut.source_line, result.step.loop_line} | ({cut.reset_line} if cut.reset_line else set()))),
+        pattern="batch-pointer-reset" if cut.reset_line is not None else "batch-never-moves",
         measured=taken / held,
         evidence=tuple(evidence),
     )

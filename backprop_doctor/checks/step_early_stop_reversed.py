@@ -11,7 +11,10 @@ What it finds:
     passes, whatever the loss does. The comparison is named; a `patience`
     the program sets at or above the loop's planned passes is not judged.
     When the program's own loop was replayed, the pass it stopped at is
-    quoted.
+    quoted. A loss (`val_loss`, `err`, `cost`) that must go below a best
+    starting at zero or under it (`best_val = 0.0` before `if val_loss <
+    best_val:`) never improves either: that start is named (pattern
+    `early-stop-best-floor`), with `best_val = np.inf` as the fix.
 
 Why it matters:
     Every gradient is right, the loss falls, and the program stops early
@@ -82,6 +85,8 @@ def stopped_at(stop: Any, results: list[Any]) -> int | None:
 
 
 def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, stopped: int | None) -> Finding:
+    if stop.floor:
+        return _floor_finding(source, stop, limit, planned, stopped)
     what = "greater than +infinity" if stop.sign > 0 else "less than -infinity"
     message = (
         f"your early stopping compares the wrong way round: `{stop.test}` (line {stop.line}) can never be true, since "
@@ -112,6 +117,47 @@ def _finding(source: Any, stop: Any, limit: float | None, planned: int | None, s
         fix=f"if {stop.fix}:",
         highlight=tuple(sorted({stop.line, stop.start_line, stop.stop_line})),
         pattern="early-stop-reversed",
+        evidence=(("best", f"`{stop.best}` = `{stop.start}` (line {stop.start_line}), never improved on by `{stop.test}`"),),
+    )
+
+
+def _ending(source: Any, stop: Any, limit: float | None, planned: int | None, stopped: int | None) -> str:
+    """How the loop ends when no pass improves: `, `bad` grows at every pass, and the `break` at line 140 ... passes`."""
+    if stop.counter is not None:
+        ender = (
+            f"the loop's own test `while {stop.guard}` (line {stop.loop_line})" if stop.stop_line == stop.loop_line
+            else f"the `{_word(source, stop)}` at line {stop.stop_line} (under `if {stop.guard}`)"
+        )
+        text = f", `{stop.counter}` grows at every pass, and {ender} ends training after "
+        if stop.limits:
+            shown = f" = {limit:g}" if limit is not None else ""
+            text += f"`{stop.limits[0]}`{shown} passes"
+        else:
+            text += "a few passes"
+    else:
+        text = f", and the `{_word(source, stop)}` at line {stop.stop_line} in its `else` ends training after the first pass"
+    if planned is not None:
+        text += f" of the {planned} it plans"
+    if stopped is not None:
+        text += f" (replayed, your loop at line {stop.loop_line} stopped itself at its pass {stopped})"
+    return text
+
+
+def _floor_finding(source: Any, stop: Any, limit: float | None, planned: int | None, stopped: int | None) -> Finding:
+    """A best loss that starts at zero (`best_val = 0.0`), named where it starts, with an infinity as the fix."""
+    message = (
+        f"your early stopping's best `{stop.best}` starts at `{stop.start}` (line {stop.start_line}), and no loss is below it: "
+        f"`{stop.test}` (line {stop.line}) is never true, so `{stop.best}` is never updated"
+        + _ending(source, stop, limit, planned, stopped)
+        + f", whatever the loss does, keeping the first parameters it saved; start it above every loss: `{stop.fix}`"
+    )
+    return rule(NAME).finding(
+        message,
+        file=source.path,
+        line=stop.start_line,
+        fix=stop.fix,
+        highlight=tuple(sorted({stop.line, stop.start_line, stop.stop_line})),
+        pattern="early-stop-best-floor",
         evidence=(("best", f"`{stop.best}` = `{stop.start}` (line {stop.start_line}), never improved on by `{stop.test}`"),),
     )
 

@@ -12,6 +12,11 @@ What it finds:
     adds by name (AdaDelta's `dx`), or sets what that step reads, the line that
     makes the step is named instead: a correct adaptive step cannot grow that far.
 
+    A loss that stops being a number at the first replayed pass past the end
+    of the loop's own `for ... in range(n_batches)` is not judged: the program
+    never runs that pass (its pointer, set again before the next epoch, has
+    only run off the data in the replay).
+
 Why it matters:
     Once a NaN reaches the weights every later number is NaN. Here no gradient
     is wrong and no rate fixes it: the forward pass itself takes `exp` of a
@@ -66,6 +71,8 @@ def run(context: Any) -> Iterator[Finding]:
             continue  # a gradient clip that does not clip let the weights blow up: step-clip-does-not-clip words it
         if len(result.curve) > 1 and log_loss_of_unreachable_targets(result):
             continue  # a cross-entropy of targets outside (0, 1) falls to -inf: step-targets-out-of-range words it
+        if _past_its_range(result, found.step):
+            continue  # the replay ran the loop's body past its own `range`: the user's loop never reaches that pass
         own = result.curve
         advice = ADVICE.get(found.kind, ADVICE["invalid value"])
         if len(own) == 1:  # before any update
@@ -145,6 +152,29 @@ def run(context: Any) -> Iterator[Finding]:
                 *evidence,
             ),
         )
+
+
+def _past_its_range(result: Any, step: int) -> bool:
+    """Whether the pass at which the loss stopped being a number (0-based `step` of the replay) lies past the end
+    of the replayed loop's own `for i in range(n_batches)`: the replay's first pass runs with the loop's variable
+    at the value it holds after one pass, so `len(range) - index(that value)` passes are left. An inner batch loop
+    replayed for more passes than it has runs its pointer past the data (`X[400:440]` is empty, its mean NaN)."""
+    import ast
+
+    loop = result.step.loop
+    if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call)):
+        return False
+    if not (isinstance(loop.iter.func, ast.Name) and loop.iter.func.id == "range"):
+        return False
+    namespace = result.after_one_pass()
+    if not namespace or loop.target.id not in namespace:
+        return False
+    try:
+        values = eval(compile(ast.Expression(loop.iter), "<range>", "eval"), dict(namespace))  # noqa: S307 - the user's own range
+        left = len(values) - values.index(namespace[loop.target.id])
+    except Exception:  # noqa: BLE001 - not evaluable on its own, or the variable is not one of its values
+        return False
+    return 0 < left == step  # the first pass past its end: not a loss that grows over many passes
 
 
 def _saturated_probabilities(source: Any, result: Any, line: int) -> tuple[str, int, int] | None:

@@ -6,7 +6,9 @@ bound outside the loop, by a slice or an index that reads a name the loop binds 
 the loop's own variable, a start it computes), and follows that name back to the statement of the loop
 that computes it: a pointer moved from its own value (`ptr = (ptr + bs) // N`) first, else the nearest
 statement binding a name the cut reads (`start = (step * bs) // N`), else the cut itself. Whether the
-rows it takes ever change is for the replay's values to say (`checks/step_batch_never_moves.py`).
+rows it takes ever change is for the replay's values to say (`checks/step_batch_never_moves.py`). A moved
+pointer that the loop's own body sets to a number before the cut (`batch_start = 0` at the top of the
+pass) is kept beside it (`reset_line`): that statement, not the move, is what holds the batch still.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class MovingCut:
     pointer: str | None  # the name that statement binds and reads again (`ptr`), when it moves a pointer
     counter_reads: bool  # whether the cut or that statement reads the loop's own variable
     at_counter: bool = False  # the cut starts at the loop's own variable itself (`X[i:i + bs]` under `for i in ...`): it moves
+    reset_line: int | None = None  # a statement of the loop's own body, before the cut, setting the pointer to a number (`ptr = 0`)
+    reset: str | None = None  # that statement as written
 
 
 def _own_statements(loop: ast.For | ast.While) -> list[ast.stmt]:
@@ -132,12 +136,30 @@ def moving_cuts(loop: ast.AST | None) -> list[MovingCut]:
             text = ast.unparse(index) if not isinstance(index, ast.Slice) else _slice_text(index)
             start = index.lower if isinstance(index, ast.Slice) else index
             at_counter = isinstance(start, ast.Name) and start.id in target and source_stmt is stmt
+            reset = _reset(loop, pointer, stmt) if pointer is not None else None
             found.append(
                 MovingCut(
-                    stmt.lineno, ast.unparse(node), data, text, axis, source_stmt.lineno, ast.unparse(source_stmt).split("\n")[0], pointer, counter, at_counter
+                    stmt.lineno, ast.unparse(node), data, text, axis, source_stmt.lineno, ast.unparse(source_stmt).split("\n")[0], pointer, counter, at_counter,
+                    reset.lineno if reset is not None else None, ast.unparse(reset) if reset is not None else None,
                 )
             )
             break
+    return found
+
+
+def _reset(loop: ast.For | ast.While, pointer: str, cut: ast.stmt) -> ast.Assign | None:
+    """The last statement of the loop's own body (not under an `if`: a wrap-around `if ptr >= N: ptr = 0` is
+    right) before the cut that sets the pointer to a number (`batch_start = 0`): it runs at every pass, so
+    the pointer's move at the end of the pass never reaches the next one."""
+    found = None
+    for stmt in loop.body:
+        if stmt.lineno >= cut.lineno:
+            break
+        if (
+            isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and spelled(stmt.targets[0]) == pointer
+            and isinstance(stmt.value, ast.Constant) and type(stmt.value.value) in (int, float)
+        ):  # fmt: skip
+            found = stmt
     return found
 
 

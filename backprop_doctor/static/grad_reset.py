@@ -261,9 +261,13 @@ def _adds_into_grad(node: ast.AST) -> bool:
 
 
 def _layer_adding_into_grad(cls: ast.ClassDef) -> bool:
-    """A layer class (a `forward` method, or `__call__`) whose backward adds into a `.grad` (`self.W.grad += ...`);
-    not a scalar engine's `Value`, whose operators' closures add into `grad` and which has no forward."""
+    """A layer class (a `forward` method, or `__call__`) whose backward adds into a `.grad` (`self.W.grad += ...`),
+    or a graph node whose own `backward()` adds into its inputs' `.grad` (DeZero's `Variable`:
+    `x.grad = x.grad + gx`, reset by `cleargrad()`); not a scalar engine's `Value`, whose operators'
+    closures add into `grad` and which has no forward."""
     methods = [f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if any(f.name == "backward" and _adds_into_grad(f) for f in methods):
+        return True  # a DeZero/Chainer-style `Variable` whose own `backward()` walks the graph adding into each input's `.grad`
     if not any("forward" in f.name.lower() or f.name == "__call__" for f in methods):
         return False
     return any(("backward" in f.name.lower() or "backprop" in f.name.lower()) and _adds_into_grad(f) for f in methods)

@@ -8,6 +8,8 @@ the class's `__init__` for `self.best`) and the comparison can never be true aga
 greater than +inf, nothing less than -inf): the best is never updated, and the loop's `break` (or
 `return`) under a count of passes without improvement (`bad += 1` in the loop, `if bad >= patience`),
 or in that `if`'s `else`, or the `while` loop's own test on that count, ends the loop after `patience` passes whatever the loss does.
+The same when a loss (`val_loss`, `err`, `cost`) must go below a best that starts at zero or under it
+(`best_val = 0.0` before `if val_loss < best_val:`): no loss is negative (`floor`, fixed at the start).
 """
 
 from __future__ import annotations
@@ -36,6 +38,23 @@ class ReversedStop:
     limits: tuple[str, ...]  # the other names the guard reads (`patience`)
     loop_line: int
     loop: ast.AST
+    floor: bool = False  # the best starts at a floor no loss goes below (`best_val = 0.0` before `if val_loss < best_val:`)
+
+
+# what a value the loop minimises is called when it cannot be negative (`val_loss`, `err`, `cost`)
+_LOSS_WORDS = ("loss", "err", "cost", "mse", "nll", "mae", "entropy")
+
+
+def _floor(node: ast.expr | None) -> bool:
+    """`0`, `0.0`, `-1`: a number at or below zero, which no loss goes below."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return type(node.operand.value) in (int, float)
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value <= 0
+
+
+def _loss_like(value: ast.expr) -> bool:
+    text = ast.unparse(value).lower()
+    return any(word in text for word in _LOSS_WORDS) and "acc" not in text
 
 
 def infinity(node: ast.AST | None) -> int:
@@ -190,21 +209,31 @@ def _reversed(tree: ast.Module, loop: ast.For | ast.While, statements: list[ast.
         if start is None:
             continue
         sign = infinity(start[1])
-        if sign == 0:
-            continue
         greater = op in (ast.Gt, ast.GtE)  # `left > right`
         value_greater = greater if best_right else not greater  # the test asks the value to be above the best
-        if not ((sign > 0 and value_greater) or (sign < 0 and not value_greater)):
+        floor = sign == 0 and not value_greater and _floor(start[1]) and _loss_like(value)  # `val_loss < best` with `best = 0.0`
+        if sign == 0 and not floor:
+            continue
+        if not floor and not ((sign > 0 and value_greater) or (sign < 0 and not value_greater)):
             continue  # `val < inf` is true at once: the right way round
         stop = _stop(loop, statements, test)
         if stop is None:
             continue
         stop_line, guard, counter, limits = stop
-        fix = f"{ast.unparse(left)} {_FLIPPED[op]} {ast.unparse(right)}"
+        fix = f"{best} = {_infinity_spelling(tree)}" if floor else f"{ast.unparse(left)} {_FLIPPED[op]} {ast.unparse(right)}"
         return ReversedStop(
-            test.lineno, ast.unparse(compare), fix, best, start[0], ast.unparse(start[1]), sign, stop_line, guard, counter, limits, loop.lineno, loop
+            test.lineno, ast.unparse(compare), fix, best, start[0], ast.unparse(start[1]), sign, stop_line, guard, counter, limits, loop.lineno, loop,
+            floor=floor,
         )
     return None
+
+
+def _infinity_spelling(tree: ast.Module) -> str:
+    """`np.inf` when the file imports numpy as `np`, else `float('inf')`."""
+    for node in walk(tree):
+        if isinstance(node, ast.Import) and any(a.name == "numpy" and a.asname == "np" for a in node.names):
+            return "np.inf"
+    return "float('inf')"
 
 
 def _stop(loop: ast.AST, statements: list[ast.stmt], test: ast.If) -> tuple[int, str | None, str | None, tuple[str, ...]] | None:
