@@ -110,17 +110,18 @@ def _masks(stmt: ast.stmt) -> bool:
 
 def _unpacks_parameters(stmt: ast.stmt) -> bool:
     """`W1, b1, W2, b2 = model['W1'], model['b1'], model['W2'], model['b2']`, `W = self.params['W']`: a statement
-    whose value only reads entries or attributes of the parameters' containers computes nothing, so no gradient
+    whose value only reads entries of the parameters' containers under their keys computes nothing, so no gradient
     is wrong because of it; the wrong gradients share it only because they read the parameters."""
     if not isinstance(stmt, ast.Assign):
         return False
     value = stmt.value
     elements = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
 
-    def read(node: ast.expr) -> bool:
-        if isinstance(node, ast.Subscript):
-            return isinstance(node.slice, ast.Constant) and isinstance(node.value, (ast.Name, ast.Attribute)) and _plain_chain(node.value)
-        return isinstance(node, ast.Attribute) and _plain_chain(node)
+    def read(node: ast.expr) -> bool:  # `model['W1']`, `self.params["b2"]`: an entry under its key (not `self.act1`, an object shared)
+        return (
+            isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
+            and isinstance(node.value, (ast.Name, ast.Attribute)) and _plain_chain(node.value)
+        )  # fmt: skip
 
     return bool(elements) and all(read(e) for e in elements)
 
