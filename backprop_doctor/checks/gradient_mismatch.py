@@ -51,6 +51,7 @@ from backprop_doctor.static.outputs import output_disagreement
 from backprop_doctor.static.penalties import correct_class_term_left_out, left_out_penalty, penalty_only_in_loss, penalty_subtracted
 from backprop_doctor.static.penalty_strength import store_without_term
 from backprop_doctor.static.reductions import bias_inside_sum
+from backprop_doctor.static.reversed_difference import reversed_difference
 from backprop_doctor.static.stale import stale_weights
 from backprop_doctor.static.steps import _scope_of
 from backprop_doctor.static.upstream import shared_source
@@ -87,6 +88,7 @@ def run(context: Any) -> Iterator[Finding]:
     _output_functions_differ(context)
     _columns_subtracted(context)
     _crossed_entries(context)
+    _reversed_differences(context)
     _shared_upstream(context)
     _branch_slopes(context)
     _mask_axes(context)
@@ -1539,6 +1541,34 @@ def _crossed_entries(context: Any) -> None:
                 f"computed for this one, is never used; write `{fixed}`"
             ),
         )
+
+
+def _reversed_differences(context: Any) -> None:
+    """A gradient whose sign is flipped, computed from a difference the backward recomputes with its operands
+    reversed against the forward's (`diff = x1.data - x0.data` beside forward's `diff = x0 - x1`,
+    `static.reversed_difference`): the finding points at that difference, not at the gradient that only uses it."""
+    for i, f in enumerate(context.findings):
+        if f.name != NAME or f.severity != "error" or not f.line or f.pattern != "sign-flipped" or f.caused_by:
+            continue
+        tree = source_tree(os.path.abspath(f.file))[1] if f.file else context.source.tree
+        found = reversed_difference(tree, f.line) if tree is not None else None
+        if found is None:
+            continue
+        at, forward = found.statement.lineno, found.forward.lineno
+        measured = re.match(r".*?, its sign is flipped \(analytic = −numerical\)", f.message)
+        old_key = f.key()
+        context.findings[i] = moved = f.replace(
+            line=at,
+            end_line=at,
+            highlight=tuple(sorted({at, forward, f.line})),
+            fix=found.fixed,
+            message=(
+                f"{measured[0] if measured else f'the gradient of `{f.param}` has its sign flipped'}: line {at} computes "
+                f"`{ast.unparse(found.statement)}`, the difference forward computes at line {forward} (`{ast.unparse(found.forward)}`) with "
+                f"its operands reversed, and line {f.line} computes the gradient from it; write `{found.fixed}`"
+            ),
+        )
+        context.findings[:] = [g.replace(caused_by=moved.key()) if g.caused_by == old_key else g for g in context.findings]
 
 
 _SCALED = re.compile(r"it is (-?[0-9.]+(?:e[-+]?[0-9]+)?) × the numerical gradient")

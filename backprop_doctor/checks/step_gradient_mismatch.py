@@ -1505,6 +1505,8 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
     if any(_factor_pattern(result, m) != "wrong-derivative" for _, m in result.wrong) and _one_factor(result) is None and _compounded(result) is None and not flipped:
         return None
     lines = sorted({_located(moved, m) for moved, m in result.wrong})
+    if len(lines) == 1:
+        lines = _keyed_lines(result, source.tree) or lines
     if len(lines) < 2:
         return None
     if any(_slope_left_out(source, "wrong-derivative", line, None) is not None or _stale(result.step, line, None, result.views) is not None for line in lines):
@@ -1531,6 +1533,27 @@ def _shared_source(result: Any, source: Any) -> tuple[ast.stmt, str, list[int]] 
         # `dz = self.Wh.T.dot(dz)` later in the loop: the next pass's `dz` comes from there, not from the line above
         return _carried(result, loops, name, first, lines)
     return statement, name, lines
+
+
+def _keyed_lines(result: Any, tree: ast.Module) -> list[int] | None:
+    """The lines inside one function that write the wrong gradients' dict entries (`g["We2"] = h1.T @ d_zcode`,
+    `g["be2"] = d_zcode.sum(axis=0)`) when every wrong gradient is read from the dict one call of the step returns
+    (`grads = backward(xb, p, cache)` then `p[k] -= lr * grads[k]`): where they are formed, as the findings place
+    them; None when some is not found, or they are formed in more than one function or at one line only."""
+    found = []
+    for moved, m in result.wrong:
+        read = moved.gradient_name or moved.site.gradient
+        if not m.line or m.file or moved.site.file or not _bound_by_call(tree, m.line, read):
+            return None
+        plain = m.accumulated is None and m.truncated is None
+        formed = _keyed_line(tree, m.name, read, named=plain)
+        if formed is None:
+            return None
+        found.append(formed)
+    lines = sorted(set(found))
+    if len(lines) < 2 or len({id(_scope_of(tree, line)) for line in lines}) != 1:
+        return None
+    return lines
 
 
 def _flipped_beside_right(result: Any) -> bool:

@@ -983,6 +983,10 @@ def _take_rate(step: ast.expr, settings: frozenset[str] = frozenset()) -> tuple[
                     # beside a named rate a plain number is the gradient's: the 2 of `lr * (X.T @ e) * 2 / n`
                     # (the derivative of a square), the 2 of `lr * (2 * g)`
                     if _plain_number(rate) and not _plain_number(more):
+                        if _gradient_by_name(left):
+                            # `LR * grads[k] * 10`: a gradient read by name, the number written in the
+                            # update beside the rate is a factor of the rate, not of the gradient
+                            return f"{more} * {ast.unparse(rate)}", left
                         return more, f"({left}) * {ast.unparse(rate)}"
                     if _plain_number(more) and not _plain_number(rate):
                         return ast.unparse(rate), f"{more} * ({left})"
@@ -994,6 +998,8 @@ def _take_rate(step: ast.expr, settings: frozenset[str] = frozenset()) -> tuple[
                 return ast.unparse(rate.left), f"({ast.unparse(rest)}) / ({ast.unparse(rate.right)})"
         inner_rate, inner = _take_rate(step.left, settings)
         if inner_rate is not None and inner is not None:
+            if _plain_number(inner) and _gradient_by_name(step.right):
+                return f"{inner} * {inner_rate}", ast.unparse(step.right)  # `10 * lr * grads[k]`: the 10 is the rate's
             return inner_rate, f"({inner}) * ({ast.unparse(step.right)})"
     if isinstance(step, ast.BinOp) and isinstance(step.op, ast.Div):
         inner_rate, inner = _take_rate(step.left, settings)
@@ -1008,6 +1014,22 @@ def _take_rate(step: ast.expr, settings: frozenset[str] = frozenset()) -> tuple[
                 setattr(rest, side, ast.parse(inner, mode="eval").body)
                 return inner_rate, ast.unparse(rest)
     return None, ast.unparse(step)
+
+
+def _gradient_by_name(node: ast.AST | str) -> bool:
+    """`dW`, `self.dW`, `grads[k]`, `grads["W1"]`: a gradient read by its name, nothing computed in it (not `X.T`)."""
+    if isinstance(node, str):
+        try:
+            node = ast.parse(node, mode="eval").body
+        except SyntaxError:
+            return False
+    if not isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) or not _names_gradient(node):
+        return False
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, (ast.Name, ast.Constant)):
+            return False
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _plain_number(node: ast.AST | str) -> bool:

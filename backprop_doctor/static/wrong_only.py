@@ -73,7 +73,7 @@ def wrong_only(
         holding = [s for s in chain if _holds_factor(s, factor)]
         if len(holding) == 1:
             return WrongOnly(holding[0], chain, True)
-    candidates = [s for s in chain if not _masks(s)]
+    candidates = [s for s in chain if not _masks(s) and not _unpacks_parameters(s)]
     if not candidates:
         return None
     return WrongOnly(candidates[-1], chain, False)
@@ -106,6 +106,31 @@ def _masks(stmt: ast.stmt) -> bool:
         and isinstance(stmt.targets[0], ast.Subscript)
         and isinstance(stmt.value, ast.Constant)
     )
+
+
+def _unpacks_parameters(stmt: ast.stmt) -> bool:
+    """`W1, b1, W2, b2 = model['W1'], model['b1'], model['W2'], model['b2']`, `W = self.params['W']`: a statement
+    whose value only reads entries of the parameters' containers under their keys computes nothing, so no gradient
+    is wrong because of it; the wrong gradients share it only because they read the parameters."""
+    if not isinstance(stmt, ast.Assign):
+        return False
+    value = stmt.value
+    elements = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+
+    def read(node: ast.expr) -> bool:  # `model['W1']`, `self.params["b2"]`: an entry under its key (not `self.act1`, an object shared)
+        return (
+            isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
+            and isinstance(node.value, (ast.Name, ast.Attribute)) and _plain_chain(node.value)
+        )  # fmt: skip
+
+    return bool(elements) and all(read(e) for e in elements)
+
+
+def _plain_chain(node: ast.expr) -> bool:
+    """`model`, `self.params`, `net.layer1`: names and attributes, nothing computed."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _holds_factor(stmt: ast.stmt, factor: float) -> bool:
