@@ -1425,7 +1425,7 @@ def copied_into(tree: ast.AST | None, function: str | None, name: str, before: i
     line `before`: `parameters["W1"]` of `W1 = copy.deepcopy(parameters["W1"])` (also `copy.copy(...)`,
     `np.copy(...)`, `np.array(...)`, `....copy()`), for an update that then moves the copy
     (`W1 = W1 - learning_rate * dW1`) and hands it back in a new dictionary; None when the name's last
-    binding there is anything else."""
+    binding there is anything else, or when nothing after the update reads the moved copy."""
     from backprop_doctor.static.definitions import find_function
 
     scope = find_function(tree, function) if tree is not None and function else None
@@ -1437,6 +1437,8 @@ def copied_into(tree: ast.AST | None, function: str | None, name: str, before: i
     )
     if not bindings or len(bindings[-1].targets) != 1:
         return None
+    if not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > before for n in walk(scope)):
+        return None  # the moved copy is never read again (`W = np.copy(layer.W)`, `W -= rate * g`): the update is lost, not handed back
     value = bindings[-1].value
     if not isinstance(value, ast.Call) or value.keywords:
         return None
