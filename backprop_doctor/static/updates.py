@@ -359,9 +359,12 @@ def _number_times_own_gradient(stmt: ast.AugAssign) -> bool:
     """`layer["W"] -= 0.5 * layer["gW"]`: a number times the same dict's entry keyed by the gradient of
     the parameter's key (`dW`, `gW`, `grad_W`, `W_grad`, `d_W`)."""
     target, step = stmt.target, stmt.value
-    if not (isinstance(target, ast.Subscript) and isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)):
+    if not (
+        isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)
+        and isinstance(step, ast.BinOp) and isinstance(step.op, ast.Mult)
+    ):  # fmt: skip
         return False
-    me, owner = target.slice.value, ast.unparse(target.value)  # type: ignore[attr-defined]
+    me, owner = target.slice.value, ast.unparse(target.value)
     keys = (f"d{me}", f"g{me}", f"grad_{me}", f"{me}_grad", f"d_{me}", f"grad{me}")
     for factor, other in ((step.left, step.right), (step.right, step.left)):
         if (
