@@ -1444,7 +1444,7 @@ def _shared_upstream(context: Any) -> None:
         flipped = same is not None
         # a whole network's backward (`backward_propagation(X, Y, cache)`) has no upstream gradient to read
         upstream = not flipped and node is not None and _takes_upstream(node)
-        shared = shared_source(node, lines, reads_upstream=upstream) if node is not None else None
+        shared = shared_source(node, lines, reads_upstream=upstream, module=tree) if node is not None else None
         if shared is None or shared.lineno in lines or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) for n in ast.walk(shared)):
             continue  # a call of the user's own function (`rnn_step_backward(...)`) has findings of its own
         root = next((f for f in members if not f.caused_by), members[0])
@@ -1601,7 +1601,7 @@ def _wrong_only_sources(context: Any) -> None:
                 right.append(stored[0].lineno)
         factors = {m.group(1) for f in members for m in [_SCALED.search(f.message)] if m}
         scaled = all(f.pattern == "scaled" for f in members) and len(factors) == 1
-        found = wrong_only(node, lines, right, float(next(iter(factors))) if scaled else None)
+        found = wrong_only(node, lines, right, float(next(iter(factors))) if scaled else None, tree)
         if found is None:
             continue
         named = found.named

@@ -294,7 +294,7 @@ def _layer_derivative(wrong: _Wrong, site: _Site) -> str | None:
     if mask is not None and param == "x" and _is_relu_mask(stored[mask]):
         return site.write(f"np.where(self.{mask}, 0, {dout})")
     if out is not None and _calls(out, "dot", "matmul") or (isinstance(out, ast.BinOp) and _has_matmul(out)):
-        return _affine(site, stored, out, param, dout)
+        return _affine(site, stored, out, param, dout, forward)
     factor = _kept_factor(forward, stored)
     if factor is not None and param == "x":
         return site.write(f"{dout} * self.{factor}")
@@ -430,13 +430,22 @@ def _has_matmul(node: ast.AST) -> bool:
     return any(isinstance(sub, ast.BinOp) and isinstance(sub.op, ast.MatMult) for sub in walk(node))
 
 
-def _affine(site: _Site, stored: dict[str, ast.expr], out: ast.expr, param: str, dout: str) -> str | None:
-    """`out = x·W + b`: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ over the batch of dout."""
+def _affine(site: _Site, stored: dict[str, ast.expr], out: ast.expr, param: str, dout: str, forward: Function) -> str | None:
+    """`out = x·W + b`: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ over the batch of dout. Only where every `self.<name>`
+    the output reads is set outside forward (a parameter, not `self.v` of `self.q, self.k, self.v = ...`): attention's
+    `self.a @ self.v` multiplies two activations, and neither derivative is an affine layer's."""
+    set_here = {
+        a for node in walk(forward) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        for sub in walk(target) if (a := _self_attribute(sub)) is not None
+    }  # fmt: skip
     found = [
         (sub.lineno, sub.col_offset, a)
         for sub in walk(out)
         if isinstance(sub, ast.Attribute) and (a := _self_attribute(sub)) is not None and a not in stored
     ]
+    if any(a in set_here for _, _, a in found):
+        return None
     weights = [a for _, _, a in sorted(found)]  # in reading order: x·W first, then + b
     kept_input = next((a for a, v in stored.items() if isinstance(v, ast.Name)), None)
     if not weights:

@@ -17,19 +17,26 @@ from backprop_doctor.static.tree import walk
 
 
 def shared_source(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[int], upstream: str | None = None, *, reads_upstream: bool = True
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: list[int],
+    upstream: str | None = None,
+    *,
+    reads_upstream: bool = True,
+    module: ast.Module | None = None,
 ) -> ast.stmt | None:
     """The latest assignment that every statement at `lines` depends on (through the function's own
     straight-line assignments), when it reads the function's upstream gradient itself (`upstream`,
     else its first parameter after `self`; with `reads_upstream` False, whatever it reads: a network's
     `dy = (y - t) / batch_num`); None when they share none, the latest shared one only combines other
-    paths, or a line is not in the body."""
+    paths, or a line is not in the body. With `module`, a rescaling by a factor the rest of it applies the same
+    way (`ds = ds / temperature` beside forward's `q @ k.T / temperature`) is passed over for the statement
+    whose value it rescales: the backward of a product by a constant is right whatever it scales."""
     body = straight_body(function)
     params = [a.arg for a in function.args.args if a.arg not in ("self", "cls")]
     upstream = upstream or (params[0] if params else None)
     if upstream is None and reads_upstream:
         return None
-    at = {s.lineno: s for s in body}
+    at = {s.lineno: s for s in (*body, *returns(function))}
     if len(lines) < 2 or any(line not in at for line in lines):
         return None
     shared: set[int] | None = None
@@ -39,6 +46,12 @@ def shared_source(
     if not shared:
         return None
     latest = at[max(shared)]  # a combination of several paths (an LSTM's `np.hstack` of its gates) is no one place
+    if module is not None:
+        from backprop_doctor.static.wrong_only import rescaled_from
+
+        earlier = rescaled_from(body, latest, function, module)
+        if earlier is not None and earlier.lineno in shared:
+            latest = earlier
     if not reads_upstream:
         return latest
     if _uses_values(latest, upstream):
@@ -52,6 +65,13 @@ def straight_body(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.
     """The assignments of `function`'s own body, not those nested in its loops or branches: the
     straight-line statements whose dependencies `_depends_on` follows."""
     return [s for s in function.body if isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+
+
+def returns(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The `return <value>` statements of `function`'s own body (not nested in its loops or branches): where a
+    gradient computed in the return itself shows (`return dq @ Wq.T + dk @ Wk.T`), read as `straight_body`'s
+    statements are, though nothing reads what they bind."""
+    return [s for s in function.body if isinstance(s, ast.Return) and s.value is not None]
 
 
 def _adjoints_read(body: list[ast.stmt], stmt: ast.stmt, upstream: str) -> set[str]:

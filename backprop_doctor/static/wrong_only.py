@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from backprop_doctor.static.penalty_strength import literal_number
-from backprop_doctor.static.upstream import _depends_on, straight_body
+from backprop_doctor.static.upstream import _depends_on, returns, straight_body
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,11 @@ def gradient_statements(function: ast.FunctionDef | ast.AsyncFunctionDef, param:
 
 
 def wrong_only(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, wrong: list[int], right: list[int], factor: float | None = None
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    wrong: list[int],
+    right: list[int],
+    factor: float | None = None,
+    module: ast.Module | None = None,
 ) -> WrongOnly | None:
     """The statement the gradients at lines `wrong` are all computed from and those at lines `right` are
     not, in `function`'s own straight-line body; None where they share none, a line is not in that body,
@@ -58,7 +62,7 @@ def wrong_only(
     (`dh * 0.5`, `/ 2`), else the latest of the chain that is not a mask (`dh[h <= 0] = 0` is right
     whatever the entries it keeps hold)."""
     body = straight_body(function)
-    at = {s.lineno: s for s in body}
+    at = {s.lineno: s for s in (*body, *returns(function))}  # `return dq @ Wq.T + ...`: the input gradient, where it shows
     if len(wrong) < 2 or not right or any(line not in at for line in (*wrong, *right)):
         return None
     shared = set.intersection(*(_depends_on(body, at[line]) for line in wrong))
@@ -74,6 +78,8 @@ def wrong_only(
         if len(holding) == 1:
             return WrongOnly(holding[0], chain, True)
     candidates = [s for s in chain if not _masks(s) and not _unpacks_parameters(s)]
+    if module is not None:
+        candidates = [s for s in candidates if not _rescales_as_elsewhere(s, function, module)] or candidates
     if not candidates:
         return None
     return WrongOnly(candidates[-1], chain, False)
@@ -96,6 +102,62 @@ def _calls_own(node: ast.AST) -> bool:
     if isinstance(func, ast.Name):
         return func.id not in _BUILTINS
     return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")
+
+
+def _rescaling(stmt: ast.stmt) -> tuple[type[ast.operator], str] | None:
+    """`d = d * c`, `d = c * d`, `d *= c`, `d = d / c`, `d /= c` with `c` a name or attribute (not a literal,
+    which `factor` weighs): the operator and `c`'s text."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        name, op, operands = stmt.target.id, stmt.op, [stmt.value]
+    elif (
+        isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+        and isinstance(stmt.value, ast.BinOp)
+    ):  # fmt: skip
+        name, op = stmt.targets[0].id, stmt.value.op
+        left, right = stmt.value.left, stmt.value.right
+        if isinstance(left, ast.Name) and left.id == name:
+            operands = [right]
+        elif isinstance(op, ast.Mult) and isinstance(right, ast.Name) and right.id == name:
+            operands = [left]
+        else:
+            return None
+    else:
+        return None
+    (factor,) = operands
+    if not isinstance(op, (ast.Mult, ast.Div)) or not isinstance(factor, (ast.Name, ast.Attribute)):
+        return None
+    return type(op), ast.unparse(factor)
+
+
+def _rescales_as_elsewhere(stmt: ast.stmt, function: ast.AST, module: ast.Module) -> bool:
+    """`dS = dS * self.scale` where another function of `module` (the forward) multiplies by `self.scale` too:
+    the backward of a product by a constant is the same product, right whatever the adjoint it scales."""
+    found = _rescaling(stmt)
+    if found is None:
+        return False
+    op, text = found
+    inside = {id(n) for n in ast.walk(function)}
+    return any(
+        isinstance(n, ast.BinOp) and isinstance(n.op, op) and id(n) not in inside
+        and (ast.unparse(n.right) == text or (op is ast.Mult and ast.unparse(n.left) == text))
+        for n in ast.walk(module)
+    )  # fmt: skip
+
+
+def rescaled_from(body: list[ast.stmt], stmt: ast.stmt, function: ast.AST, module: ast.Module) -> ast.stmt | None:
+    """The statement of `body` whose value `stmt` rescales as the rest of `module` does (`ds = ds * self.scale`
+    after `ds = a * (da - ...)`), or None where `stmt` is no such rescaling."""
+    if not _rescales_as_elsewhere(stmt, function, module):
+        return None
+    (target,) = _targets(stmt)
+    name = target.id  # type: ignore[attr-defined]
+    return next(
+        (
+            s for s in reversed(body)
+            if s.lineno < stmt.lineno and any(isinstance(t, ast.Name) and t.id == name for t in _targets(s))
+        ),
+        None,
+    )  # fmt: skip
 
 
 def _masks(stmt: ast.stmt) -> bool:
