@@ -133,3 +133,14 @@ def test_attention_functions_softmax_backward_over_the_wrong_axis_is_named_at_th
     report = check(path)
     assert errors(report)
     assert _root(report)["line"] == line_of(path, wrong)
+
+
+def test_attention_input_gradient_wrong_alone_gets_no_affine_layer_fix(tmp_path):
+    """`self.a @ self.v` multiplies two activations: the fix an affine layer's dx gets (`dout @ W.T`) would be
+    a guess, and a wrong one; the finding says what is wrong without it."""
+    returned = "return dq @ self.Wq.T + dk @ self.Wk.T + dv @ self.Wv.T"
+    path = planted(tmp_path, "attention.py", LAYER, returned, "return dq @ self.Wq.T + dk @ self.Wk.T")
+    report = check(path)
+    (error,) = errors(report)
+    assert error["param"] == "x" and error["line"] == line_of(path, "return dq @ self.Wq.T + dk @ self.Wk.T")
+    assert "self.v" not in (error["fix"] or "") and "self.v.T" not in error["message"]
