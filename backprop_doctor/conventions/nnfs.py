@@ -59,7 +59,12 @@ def kept_input_gradient(bnode: FunctionNode | None) -> str | None:
     if bnode is None or (returns_value(bnode) and returned_gradient_dict(bnode) is None):
         return None
     assigned = assigned_attributes(bnode)
-    return next((a for a in INPUT_GRADIENTS if a in assigned), None)
+    exact = next((a for a in INPUT_GRADIENTS if a in assigned), None)
+    # `self.dInputs`, `self.dInput`, `self.Grad_Input`: the same names in another case
+    return exact or next((a for a in sorted(assigned) if a.lower() in _FOLDED), None)
+
+
+_FOLDED = frozenset(a.lower() for a in INPUT_GRADIENTS)
 
 
 def layer_methods(cls: type) -> Methods | None:

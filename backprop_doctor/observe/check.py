@@ -379,13 +379,18 @@ def _without_regularisation(obj: Any) -> tuple[Any, str]:
     return work, f" ({', '.join(names)} set to 0: the penalty is not part of this layer's forward)"
 
 
-def _required(func: Any) -> int:
+def _required(func: Any, flags: bool = False) -> int:
+    """How many positional parameters `func` needs; with `flags`, a train flag (`forward(self, inputs, training)`,
+    nnfs's model calls each layer so) is not counted: the check passes it by its name."""
     import inspect
+
+    from backprop_doctor.conventions import TRAIN_FLAGS
 
     try:
         return sum(
             1 for p in inspect.signature(func).parameters.values()
             if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and not (flags and p.name in TRAIN_FLAGS)
         )
     except (TypeError, ValueError):
         return 0
@@ -478,7 +483,7 @@ def _check_layer(out: Checked, instance: Instance, options: Options, shown: str,
     if stepped_cells.recognise(type(obj), {}) and len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and np.ndim(arrays[0]) >= 1:
         _check_stepped_cell(out, instance, obj, arrays[0], call, options, shown)
         return
-    if len(call.args) > len(arrays) and _required(obj.forward) > len(arrays):
+    if len(call.args) > len(arrays) and _required(obj.forward, flags=True) > len(arrays):
         _skip(out, instance, shown, "its forward also needs arguments that are not arrays (lengths, masks as lists): not checked yet")
         return
     if cache_layers.recognise(type(obj), {}) and len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype.kind == "f":
