@@ -96,6 +96,14 @@ class Stub:
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
         return (stub_class(self._bpd_name),)
 
+    def __instancecheck__(self, instance: Any) -> bool:
+        """`isinstance(layer, Dropout)` with `Dropout` from a missing module: true of the user's own classes
+        derived from it alone (`class MyDropout(Dropout)`), as of the class it stands for."""
+        return isinstance(instance, stub_class(self._bpd_name))
+
+    def __subclasscheck__(self, subclass: Any) -> bool:
+        return isinstance(subclass, type) and issubclass(subclass, stub_class(self._bpd_name))
+
     def __repr__(self) -> str:
         return f"<missing {self._bpd_name}>"
 
