@@ -533,11 +533,12 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
     defining = [
         node for node in walk(scope)
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Subscript, ast.Attribute))
-        and ast.unparse(node.targets[0]) == name and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
-    ]  # fmt: skip
+        and ast.unparse(node.targets[0]) == name and (node.lineno, node.col_offset) < (stmt.lineno, getattr(stmt, "col_offset", 0))
+        and _scope_of(tree, node.lineno) is scope
+    ]  # fmt: skip  (`vW1 = mu * vW1 - lr * dW1; W1 += vW1`: the velocity set on the update's own line, before it)
     if not defining:  # set up elsewhere (`self.vel = {k: np.zeros_like(w) ...}` in `__init__`), changed in place here
         return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
-    definition = max(defining, key=lambda n: n.lineno)
+    definition = max(defining, key=lambda n: (n.lineno, n.col_offset))
     if _changed_after(tree, scope, stmt, name, definition.lineno):
         # `self.v[key] = np.zeros_like(val)` once, then `self.v[key] *= mu; self.v[key] -= lr * grads[key]` every
         # pass before `params[key] += mu * mu * self.v[key]`: the velocity holds what the in-place change put in it
@@ -1219,6 +1220,14 @@ def _updating_functions(tree: ast.Module, sites: list[UpdateSite]) -> dict[str, 
     return updating
 
 
+def _within(site: UpdateSite, stmt: ast.stmt) -> bool:
+    """Whether the update `site` is written inside `stmt`, by line and column: `vW1 = mu * vW1 - lr * dW1; W1 += vW1`
+    holds two statements on one line, and only the second is the update."""
+    start = (stmt.lineno, getattr(stmt, "col_offset", 0))  # a statement made here (not parsed) has no columns: its lines
+    end = (getattr(stmt, "end_lineno", None) or stmt.lineno, getattr(stmt, "end_col_offset", None) or 1 << 30)
+    return start <= (site.update.line, site.update.col) < end
+
+
 def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Module, Mapping[str, str]]] = ()) -> list[TrainingStep]:
     """The training loops of a file, outermost function first; [] when it updates no parameter.
 
@@ -1238,8 +1247,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
     if not sites and not updating:
         return []
     def reached_by(stmt: ast.stmt) -> list[UpdateSite]:
-        first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
-        direct = [s for s in sites if first <= s.line <= last]
+        direct = [s for s in sites if _within(s, stmt)]
         called = [s for name in _called_names(stmt) for s in updating.get(name, [])]
         return direct + [s for s in called if s not in direct]
 
@@ -1261,7 +1269,7 @@ def training_steps(tree: ast.Module | None, imported: Sequence[tuple[str, ast.Mo
         prefix, inline = named_inputs(tuple(body[:index]), taken)
         updating = [later for later in body[index:] if reached_by(later)]
         reached = [s for later in updating for s in reached_by(later)]
-        through_call = not any(s.file is None and stmt.lineno <= s.line <= (stmt.end_lineno or stmt.lineno) for s in reached)  # `nn.train(x, y)`
+        through_call = not any(s.file is None and _within(s, stmt) for s in reached)  # `nn.train(x, y)`
         computes = any(isinstance(n, (ast.Call, ast.BinOp)) for s in prefix for n in walk(s)) or (not prefix and _inline_gradient(updating, reached, _defined_functions(tree)))
         ahead = () if prefix or through_call or computes else _rotated(tuple(updating), body[body.index(updating[-1]) + 1 :])
         if prefix and not through_call:

@@ -946,7 +946,19 @@ def _rate_times(target: ast.AST, step: ast.AST, roles: Mapping[str, str], loops:
                 return True
             if isinstance(node, ast.Name) and _GRADIENT.fullmatch(node.id) and node.id != names[-1]:
                 return True  # `c -= 0.5 * dz.sum(axis=0)`, `a -= lr * dh.sum(0)`: a rate times a gradient by its name
+        if written and isinstance(target, ast.Name) and _PARAM_NAME.fullmatch(target.id) and _summed_rows(other):
+            return True  # `b -= 0.5 * d.sum(0)` beside `W -= 0.5 * X.T @ d`: a bias moved by a number times a sum over rows
     return False
+
+
+def _summed_rows(node: ast.AST) -> bool:
+    """`d.sum(0)`, `d.sum(axis=0)`, `np.sum(d, axis=0)`, `d.mean(0)`: a named array summed (or averaged) over
+    its rows, a bias's step."""
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or node.func.attr not in ("sum", "mean"):
+        return False
+    if isinstance(node.func.value, ast.Name) and node.func.value.id not in ("np", "numpy"):
+        return True
+    return isinstance(node.func.value, ast.Name) and bool(node.args) and isinstance(node.args[0], ast.Name)
 
 
 def _row_of_loop(target: ast.Subscript, loops: frozenset[str]) -> bool:
