@@ -47,7 +47,8 @@ def run(context: Any) -> Iterator[Finding]:
     - a function not written yet (its body is `pass`, or its TODO block holds only `pass` and it
       returns a name still None) is a warning that says so, at the `pass`;
     - a backward that ends in `return None` on purpose (the first layer of a network, whose input
-      gradient nobody reads) is a warning that says when that is right;
+      gradient nobody reads) is a warning that says when that is right, and no finding where every
+      call of it in the files throws its result away (`first.backward(d, lr)` as a statement);
     - the backward of a layer whose forward takes integer ids (an embedding looking its rows up with
       them, or one-hot encoding them: `static.token_ids`) has no input gradient to return: no finding;
     - the backward of a whole model, whose result every call in the file throws away
@@ -111,6 +112,8 @@ def _completed(finding: Finding, user_tree: ast.Module | None) -> Finding | None
         if owner_class is not None and any(takes_ids(owner_class, m) for m in _FORWARDS):
             return None  # an embedding's input is integer ids: there is no gradient to return
         if isinstance(last, ast.Return) and isinstance(last.value, ast.Constant) and last.value.value is None:
+            if _whole_model(trees, finding.layer or "", node.name):
+                return None  # `first.backward(d, lr)` as a statement wherever it is called: the first layer, as it says
             return finding.replace(
                 severity="warning",
                 line=last.lineno,
