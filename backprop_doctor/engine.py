@@ -488,8 +488,8 @@ class LayerCheck(Contracts, Outcomes):
                 # return, and not a layer to compare; the training step that steps with them is checked
                 self._add(
                     "build-failed",
-                    f"`{self.layer}` was not checked as a layer: {raised.error}; it is checked through the training "
-                    "step that updates with them",
+                    f"`{self.layer}` was not checked as a layer: {raised.error}; they are checked only through a training "
+                    "step that updates the parameters with them",
                     severity="info",
                     pattern=UNPAIRED_GRADIENTS,
                     **locate.where(self.adapter.backward_target()).fields(),
@@ -700,6 +700,8 @@ class LayerCheck(Contracts, Outcomes):
         self._watched = watch is not None
         with watch or contextlib.nullcontext():
             dout, dx, grads = self._first_backward(upstream)
+        if class_layer and self.adapter.unpaired is not None:
+            raise _LayerRaised("backward", self.adapter.unpaired)  # no gradient to compare: `run` notes why
         if watch is not None:
             carries = watch.carries()
         else:

@@ -264,3 +264,16 @@ def test_the_layers_returning_their_input_gradient_are_clean(tmp_path, program):
     report = check(write(tmp_path, "layers.py", program))
     assert errors(report) == [] and _warnings(report) == []
     assert _verdicts(report, "Dense") == {"x": "ok", "W": "ok", "b": "ok"}
+
+
+def test_parameters_of_one_shape_with_no_training_loop_leave_nothing_compared_and_no_error(tmp_path):
+    """The model alone, built by the tool: no training step pairs them either, so nothing is compared (a warning)."""
+    text = ARRAYS.split("    rng = np.random.default_rng(5)")[0].replace(
+        "def __init__(self, n_in, n_hidden, n_out):", "def __init__(self):\n            n_in = n_hidden = n_out = 6"
+    )
+    path = write(tmp_path, "square.py", text + "    net = TwoLayer()\n")
+    report = check(path)
+    assert errors(report) == []
+    assert [(f["code"], f["pattern"]) for f in _warnings(report)] == [("BPD007", "nothing-compared")]
+    (note,) = [f for f in report["findings"] if f["pattern"] == "unpaired-gradients"]
+    assert note["severity"] == "info" and "`b1` and `b2` have the same shape" in note["message"]

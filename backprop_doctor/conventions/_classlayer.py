@@ -387,6 +387,7 @@ class ClassLayer(Adapter):
         self._declared_tried = False  # whether a returned list or tuple was matched to the parameters the model lists (`match_declared`)
         # {attribute: id of its value} just before the last forward: the arrays forward did not rebind (`shaped_places`)
         self._before_forward: dict[str, int] = {}
+        self.unpaired: UnpairedGradients | None = None  # returned gradients the shapes pair with the parameters in several ways
         # `return {"W": dW, "b": db}` beside `self.grad_in = ...` (`Methods.dx`): the dict backward returned last,
         # and {parameter attribute: its key there}
         self._returned_dict: dict[str, Any] | None = None
@@ -449,6 +450,8 @@ class ClassLayer(Adapter):
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         self.match_declared(dx)
+        if self.unpaired_result(dx):
+            return None, {}
         if self._returned and isinstance(dx, (list, tuple)) and len(dx) == self.returned_count:
             # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's, or a
             # whole model's: `return [dWx, dWh, db]` in the order of its `params()`), or one it keeps
@@ -486,7 +489,16 @@ class ClassLayer(Adapter):
         if not (self._dlfs2 or self.is_loss or self.methods.local_derivative or self.methods.learning_rate):
             self._returned = declared_places(self.layer, result)
             if not self._returned and len(result) >= 2 and all(_signature(g) is not None for g in result) and not self._used_as_layer():
-                self._returned = shaped_places(self.layer, result, self._before_forward, forward_reads(type(self.layer), self._called().forward))
+                try:
+                    self._returned = shaped_places(self.layer, result, self._before_forward, forward_reads(type(self.layer), self._called().forward))
+                except UnpairedGradients as unpaired:
+                    self.unpaired = unpaired
+
+    def unpaired_result(self, result: Any) -> bool:
+        """Whether `result` is what backward returns when its values pair with the parameters by shape in
+        several ways (`UnpairedGradients`, kept in `unpaired`): neither an input gradient nor gradients the
+        check can tell apart, so backward gives none (`engine` notes why it checked nothing)."""
+        return self.unpaired is not None and isinstance(result, (list, tuple)) and len(result) == self.unpaired.count
 
     def _called(self) -> Methods:
         """The methods the adapter calls as forward and backward."""
@@ -1026,7 +1038,7 @@ def shaped_places(
 
     pair(0, [])
     if len(found) > 1:
-        raise UnpairedGradients(found, returned)
+        raise UnpairedGradients(found, returned)  # kept by `ClassLayer.match_declared`
     if not found:
         return {}
     places: dict[str, int | tuple[int, int]] = {}

@@ -146,6 +146,8 @@ class ObservedLayer(ClassLayer):
             result = self._upstream_backward(dout, zeros[: max(0, len(_parameters(backward)) - 1)])
         if not self.others or self._again:
             self.match_declared(result)  # `return [dWx, dWh, db]` in the order of the model's `params()`
+        if self.unpaired_result(result):
+            return None, {}
         if self.returns_gradients and isinstance(result, (tuple, list)) and len(result) == self.returned_count and (not self.others or self._again):
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()
