@@ -32,8 +32,8 @@ from backprop_doctor.contracts import (  # noqa: F401 - STAND_IN_SIZE: read by t
 from backprop_doctor.gradcheck import identical
 from backprop_doctor.conventions._base import FORWARD_SEED, Adapter, _owner, is_float_array
 from backprop_doctor.conventions import _through_call
-from backprop_doctor.conventions._classlayer import ClassLayer
-from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, Report
+from backprop_doctor.conventions._classlayer import ClassLayer, UnpairedGradients
+from backprop_doctor.findings import CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, UNPAIRED_GRADIENTS, Report
 from backprop_doctor.options import Options
 from backprop_doctor.outcomes import Outcomes
 from backprop_doctor.rules import rule
@@ -483,6 +483,18 @@ class LayerCheck(Contracts, Outcomes):
                 return self.report
             if self._not_usable(raised):
                 return self.report
+            if isinstance(raised.error, UnpairedGradients):
+                # `return g1, g2, g3, g4` of `W1`, `b1`, `W2`, `b2` with `W1` and `W2` both (8, 8): not a bad
+                # return, and not a layer to compare; the training step that steps with them is checked
+                self._add(
+                    "build-failed",
+                    f"`{self.layer}` was not checked as a layer: {raised.error}; they are checked only through a training "
+                    "step that updates the parameters with them",
+                    severity="info",
+                    pattern=UNPAIRED_GRADIENTS,
+                    **locate.where(self.adapter.backward_target()).fields(),
+                )
+                return self.report
             self._add(
                 "layer-raised",
                 f"`{self.layer}.{raised.phase}` raised {locate.describe(raised.error)} on input of shape "
@@ -688,6 +700,8 @@ class LayerCheck(Contracts, Outcomes):
         self._watched = watch is not None
         with watch or contextlib.nullcontext():
             dout, dx, grads = self._first_backward(upstream)
+        if class_layer and self.adapter.unpaired is not None:
+            raise _LayerRaised("backward", self.adapter.unpaired)  # no gradient to compare: `run` notes why
         if watch is not None:
             carries = watch.carries()
         else:

@@ -25,6 +25,8 @@ STAND_IN = "stand-in"  # the pattern of an object not checked because a missing 
 # and with none; `ranking` puts such a finding last of its rule (a check that finds where rewords it)
 WHOLE_NETWORK = ("it is assembled from the layers' backward passes", "the network computes it itself, with no layers")
 FRAMEWORK_OBJECTS = "framework-objects"  # the pattern of a gradient given as a framework's objects (DeZero `Variable`s), not compared
+# the pattern of a whole model whose backward returns its parameters' gradients alone, which their shapes cannot pair with them
+UNPAIRED_GRADIENTS = "unpaired-gradients"
 BACKWARD_UNUSED = "backward-unused"  # the pattern of a layer's backward that raised, though the program never calls it
 
 

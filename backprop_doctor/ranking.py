@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from backprop_doctor.findings import BACKWARD_UNUSED, CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, WHOLE_NETWORK, Finding, Report
+from backprop_doctor.findings import BACKWARD_UNUSED, CALLED_OTHERWISE, FRAMEWORK_OBJECTS, STAND_IN, UNPAIRED_GRADIENTS, WHOLE_NETWORK, Finding, Report
 from backprop_doctor.rules import STAGES, all_rules, stage_rank
 
 NOTHING_COMPARED = "nothing-compared"  # the pattern of the error `rank` adds when no gradient was compared
@@ -283,6 +283,16 @@ def _nothing_checked(report: Report, findings: list[Finding]) -> Finding | None:
 
     unwritten = [f for f in findings if f.pattern == "not-written"]
     otherwise = [f for f in findings if f.pattern == CALLED_OTHERWISE]
+    unpaired = [f for f in findings if f.pattern == UNPAIRED_GRADIENTS]
+    if unpaired and not unwritten and not otherwise:  # whole models whose returned gradients only a training step can pair
+        return rule("nothing-to-check").finding(
+            f"not one gradient could be compared: {len(unpaired)} of the models checked "
+            f"{'returns' if len(unpaired) == 1 else 'return'} its parameters' gradients in values their shapes cannot pair with them (below), "
+            "and no training step of this file that updates with them was replayed; check a program that trains it",
+            severity="warning",
+            file=report.file,
+            pattern=NOTHING_COMPARED,
+        )
     if otherwise and not unwritten:  # layers whose methods take what only the user's own code gives them
         return rule("nothing-to-check").finding(
             f"not one gradient could be compared: {len(otherwise)} of the methods it would call take other arguments "

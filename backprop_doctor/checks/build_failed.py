@@ -8,7 +8,12 @@ What it finds:
     missing module's stand-in (`np` undefined because `from common.layers
     import *` found nothing, `im2col(x) * 0.5` with `im2col` from a missing
     module), it is an info note naming that module (pattern `stand-in`), at the
-    line that met the stand-in: the error is not the code's own.
+    line that met the stand-in: the error is not the code's own. A whole model
+    whose backward returns its parameters' gradients alone, under names that
+    say nothing (`return g1, g2, g3, g4`), with two parameters of one shape
+    (`W1` and `W2` both (8, 8)), cannot be paired with them by shape: it is
+    not checked as a layer, only through its training step, and says so in an
+    info note (pattern `unpaired-gradients`).
 
 Why it matters:
     A class that cannot be built cannot be checked; its gradients may be wrong

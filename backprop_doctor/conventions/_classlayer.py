@@ -385,6 +385,9 @@ class ClassLayer(Adapter):
         self.mean_over: int | None = None  # N, when every parameter gradient is the mean over the batch's N rows (`_batch_mean`)
         self._returned = _returned_gradients(layer, backward) if self.methods.convention == "book" and not self._listed else {}
         self._declared_tried = False  # whether a returned list or tuple was matched to the parameters the model lists (`match_declared`)
+        # {attribute: id of its value} just before the last forward: the arrays forward did not rebind (`shaped_places`)
+        self._before_forward: dict[str, int] = {}
+        self.unpaired: UnpairedGradients | None = None  # returned gradients the shapes pair with the parameters in several ways
         # `return {"W": dW, "b": db}` beside `self.grad_in = ...` (`Methods.dx`): the dict backward returned last,
         # and {parameter attribute: its key there}
         self._returned_dict: dict[str, Any] | None = None
@@ -401,6 +404,7 @@ class ClassLayer(Adapter):
         kwargs = train_kwargs(forward, self.train)
         self._inputs = (x, t)
         self._x_shape = tuple(np.shape(x))
+        self.note_bindings()
         with flags_set(self.layer, self.methods, self.train):
             out = self._cells.forward(self.layer, lambda: call_forward(self.layer, self.methods, *((x, t) if self.is_loss else (x,)), **kwargs))
         if out is None and self.methods.output:
@@ -446,6 +450,8 @@ class ClassLayer(Adapter):
         if dx is None and self.methods.dx:
             dx = getattr(self.layer, self.methods.dx, None)
         self.match_declared(dx)
+        if self.unpaired_result(dx):
+            return None, {}
         if self._returned and isinstance(dx, (list, tuple)) and len(dx) == self.returned_count:
             # `return dW, db`: the parameters' gradients, and no input gradient (a first layer's, or a
             # whole model's: `return [dWx, dWh, db]` in the order of its `params()`), or one it keeps
@@ -482,6 +488,39 @@ class ClassLayer(Adapter):
         self._declared_tried = True
         if not (self._dlfs2 or self.is_loss or self.methods.local_derivative or self.methods.learning_rate):
             self._returned = declared_places(self.layer, result)
+            if not self._returned and len(result) >= 2 and all(_signature(g) is not None for g in result) and not self._used_as_layer():
+                try:
+                    self._returned = shaped_places(self.layer, result, self._before_forward, forward_reads(type(self.layer), self._called().forward))
+                except UnpairedGradients as unpaired:
+                    self.unpaired = unpaired
+
+    def unpaired_result(self, result: Any) -> bool:
+        """Whether `result` is what backward returns when its values pair with the parameters by shape in
+        several ways (`UnpairedGradients`, kept in `unpaired`): neither an input gradient nor gradients the
+        check can tell apart, so backward gives none (`engine` notes why it checked nothing)."""
+        return self.unpaired is not None and isinstance(result, (list, tuple)) and len(result) == self.unpaired.count
+
+    def _called(self) -> Methods:
+        """The methods the adapter calls as forward and backward."""
+        return self.methods
+
+    def _used_as_layer(self) -> bool:
+        """Whether the module defining the layer's class uses its objects as layers of a network, its
+        backward's result handed on as an upstream gradient (`static.chained`)."""
+        from backprop_doctor.static.chained import used_as_layer
+        from backprop_doctor.static.files import source_tree
+
+        cls = type(self.layer)
+        try:
+            path = inspect.getsourcefile(cls)
+        except TypeError:
+            return False
+        return bool(path) and used_as_layer(source_tree(path)[1], cls.__name__, self._called().backward)
+
+    def note_bindings(self) -> None:
+        """Keep the id of every attribute's value just before a forward: those forward leaves as they are
+        (its parameters, not the caches it rebinds) are what `shaped_places` pairs a returned tuple with."""
+        self._before_forward = {k: id(v) for k, v in vars(self.layer).items()} if hasattr(self.layer, "__dict__") else {}
 
     def _keyed_result(self, result: Any) -> Any:
         """None for a dict backward returned beside the input gradient it keeps (`Methods.dx`): its
@@ -926,6 +965,114 @@ def declared_places(layer: Any, returned: list[Any] | tuple[Any, ...]) -> dict[s
         if not (is_float_array(g) and g.shape == p.shape) or g is p:
             return {}
     return {name: i for i, (name, _) in enumerate(declared)}
+
+
+class UnpairedGradients(Exception):
+    """Backward returned the parameters' gradients alone (`shaped_places`), in more than one way of pairing
+    them with the parameters by shape: which is whose cannot be told, so the layer is not checked as one
+    (its training step is). `pairings` are the attributes of each pairing found, in returned order."""
+
+    def __init__(self, pairings: list[list[str]], returned: Any):
+        self.pairings = pairings
+        self.count = len(returned)
+        # the parameters two pairings put at different places: those of one shape (`W1`, `W2`)
+        self.shared = sorted({a for pairing in pairings for a, b in zip(pairing, pairings[0]) if a != b})
+        names = " and ".join(f"`{a}`" for a in self.shared) if len(self.shared) == 2 else ", ".join(f"`{a}`" for a in self.shared)
+        super().__init__(
+            f"its backward returns {self.count} values shaped like its parameters, their gradients and no input gradient, "
+            f"but {names} have the same shape, so which value is whose gradient cannot be told from the shapes"
+        )
+
+
+def _signature(value: Any) -> tuple[str, Any] | None:
+    """("array", shape) of a float array, ("list", shapes) of a non-empty list or tuple of float arrays, else None."""
+    if is_float_array(value):
+        return ("array", value.shape)
+    if isinstance(value, (list, tuple)) and value and all(is_float_array(v) for v in value):
+        return ("list", tuple(v.shape for v in value))
+    return None
+
+
+def shaped_places(
+    layer: Any, returned: list[Any] | tuple[Any, ...], kept: dict[str, int], read: frozenset[str] | None
+) -> dict[str, int | tuple[int, int]]:
+    """{parameter: its place in what backward returned} when backward returned the parameters' gradients
+    alone, under names that say nothing (`return gW, gc` for the lists `self.weights`, `self.offsets`;
+    `return g1, g2, g3, g4` for `self.W1`, `self.b1`, `self.W2`, `self.b2`), paired with them as a training
+    loop zips them, by shape: each returned value an array of one parameter's shape, or a list of arrays of the
+    shapes of one list of parameters, entry by entry (`weights[1]` at place (0, 1)). The parameters are the
+    float arrays and lists of them that the last forward read (`read`, from its source: `forward_reads`; None
+    when it cannot be read) and did not rebind (`kept`: each attribute's id before that forward), never the
+    caches it makes. At least two values are returned, each paired with a parameter of its own: {} when no
+    pairing fits (a layer that returns its input's gradient beside its parameters', `return dx, dW, db`, has
+    one value more than it has parameters of those shapes), `UnpairedGradients` when several do (two
+    parameters of one shape, `W1` and `W2` both (8, 8), which the shapes cannot tell apart)."""
+    if len(returned) < 2 or not kept:
+        return {}
+    own = vars(layer) if hasattr(layer, "__dict__") else {}
+    candidates: dict[str, tuple[str, Any]] = {}
+    for attr, value in own.items():
+        if kept.get(attr) != id(value) or (read is not None and attr not in read):
+            continue
+        signature = _signature(value)
+        if signature is not None:
+            candidates[attr] = signature
+    wanted = [_signature(g) for g in returned]
+    if not candidates or any(w is None for w in wanted):
+        return {}
+    held = {id(a) for attr in candidates for a in (own[attr] if isinstance(own[attr], (list, tuple)) else [own[attr]])}
+    if any(id(a) in held for g in returned for a in (g if isinstance(g, (list, tuple)) else [g])):
+        return {}  # the parameters themselves (a `get_params()`), not their gradients
+    options = [[attr for attr, signature in candidates.items() if signature == w] for w in wanted]
+    found: list[list[str]] = []
+
+    def pair(i: int, taken: list[str]) -> None:
+        if len(found) > 1:
+            return
+        if i == len(options):
+            found.append(list(taken))
+            return
+        for attr in options[i]:
+            if attr not in taken:
+                pair(i + 1, [*taken, attr])
+
+    pair(0, [])
+    if len(found) > 1:
+        raise UnpairedGradients(found, returned)  # kept by `ClassLayer.match_declared`
+    if not found:
+        return {}
+    places: dict[str, int | tuple[int, int]] = {}
+    for i, attr in enumerate(found[0]):
+        if wanted[i][0] == "array":  # type: ignore[index]
+            places[attr] = i
+        else:
+            places.update({f"{attr}[{j}]": (i, j) for j in range(len(own[attr]))})
+    return places
+
+
+def forward_reads(cls: type, name: str) -> frozenset[str] | None:
+    """The attributes a class's forward method `name` reads of its instance (`self.weights`), in its own
+    body and in the methods of the class it calls on the instance (`self._affine(x, i)`), however deep;
+    None when its source cannot be read."""
+    node = function_node(getattr(cls, name, None))
+    if node is None:
+        return None
+    read: set[str] = set()
+    seen = {name}
+    todo = [node]
+    while todo:
+        method = todo.pop()
+        me = self_name(method)
+        for n in ast.walk(method):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me and not isinstance(n.ctx, ast.Store):
+                read.add(n.attr)
+                called = getattr(cls, n.attr, None)
+                if n.attr not in seen and callable(called) and not isinstance(called, type):
+                    seen.add(n.attr)
+                    other = function_node(called)
+                    if other is not None:
+                        todo.append(other)
+    return frozenset(read)
 
 
 def _key_of(attr: str, returned: dict[str, Any]) -> str | None:

@@ -92,6 +92,9 @@ class ObservedLayer(ClassLayer):
             return {**self._summed(snapshot.get("grads", [])), **self._others_grads}
         return {**super().gradients_from(snapshot), **self._others_grads}
 
+    def _called(self) -> Any:
+        return self._as_called
+
     def params(self) -> dict[str, np.ndarray]:
         if self._again and self.returns_gradients:  # `return dU, dV, ...`: the parameters' gradients alone
             return self.layer_params()
@@ -111,6 +114,7 @@ class ObservedLayer(ClassLayer):
         for name, value in self._bindings.items():
             if getattr(self.layer, name, None) is not value:
                 setattr(self.layer, name, value)
+        self.note_bindings()
         forward = self.layer.forward
         kwargs = _train_kwargs(forward, self.train)
         self._x_shape = tuple(np.shape(x))
@@ -142,6 +146,8 @@ class ObservedLayer(ClassLayer):
             result = self._upstream_backward(dout, zeros[: max(0, len(_parameters(backward)) - 1)])
         if not self.others or self._again:
             self.match_declared(result)  # `return [dWx, dWh, db]` in the order of the model's `params()`
+        if self.unpaired_result(result):
+            return None, {}
         if self.returns_gradients and isinstance(result, (tuple, list)) and len(result) == self.returned_count and (not self.others or self._again):
             self._returned_values = result  # `return dW, db`: the parameters' gradients, no input gradient
             return None, self._layer_grads()

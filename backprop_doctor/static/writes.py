@@ -221,11 +221,30 @@ def assignment_statement(tree: ast.AST, targets: tuple[str, ...], ran: set[int] 
         if best is not None:
             break
     if best is None:
+        best = _last_grown(tree, targets, ran)
+    if best is None:
         returns = [n for n in walk(tree) if isinstance(n, ast.Return)]
         if ran:  # `elif self.name == 'tanh': return grad * ...`: the branch's return that ran, not the method's last
             returns = [n for n in returns if n.lineno in ran] or returns
         best = max(returns, key=lambda n: n.lineno) if returns else None
     return best
+
+
+def _last_grown(tree: ast.AST, targets: tuple[str, ...], ran: set[int] | None) -> ast.stmt | None:
+    """The last statement that grows the first of `targets` grown in `tree`, a list never assigned but
+    filled entry by entry (`gc.insert(0, d.sum(0))`, `grads.append(dW)`), of those that ran when `ran` says."""
+    grown = [
+        n for n in walk(tree)
+        if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute)
+        and n.value.func.attr in ("append", "insert", "extend")
+    ]  # fmt: skip
+    if ran:
+        grown = [n for n in grown if n.lineno in ran] or grown
+    for wanted in targets:
+        found = [n for n in grown if ast.unparse(n.value.func.value) == wanted]  # type: ignore[attr-defined]
+        if found:
+            return max(found, key=lambda n: n.lineno)
+    return None
 
 
 def _literal_key(node: ast.stmt, wanted: str) -> bool:
