@@ -602,13 +602,34 @@ def _copy(value: Any) -> Any:
 
 
 def _inner_loop_names(step: TrainingStep) -> set[str]:
-    """Names the loop's own inner loops bind (`layer` of `for layer in net:`): a parameter they reach
-    is named by the container that holds it (`net[2].W`), not by whichever element they hold now."""
+    """Names the loop's own inner loops bind (`layer` of `for layer in net:`), and the names their bodies
+    bind to what such an element holds (`W = L.params["W"]`, then `W -= lr * L.grads["W"]`): a parameter
+    they reach is named by the container that holds it (`net[2].W`, `layers[2].params['W']`), not by
+    whichever element or alias they hold now (the last layer's, left from the pass before)."""
+    from backprop_doctor.static.updates import split_assignment
+
     loop = step.loop
     if loop is None:
         return set()
-    return {n.id for stmt in loop.body for node in ast.walk(stmt) if isinstance(node, (ast.For, ast.comprehension))
-            for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    inner = [node for stmt in loop.body for node in ast.walk(stmt) if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension))]
+    names = {n.id for node in inner for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    for node in inner:
+        for stmt in getattr(node, "body", []):
+            for assign in (a for a in ast.walk(stmt) if isinstance(a, ast.Assign)):
+                for part in split_assignment(assign):
+                    if len(part.targets) == 1 and isinstance(part.targets[0], ast.Name) and _held_by(part.value):
+                        names.add(part.targets[0].id)
+    return names
+
+
+def _held_by(value: ast.expr) -> bool:
+    """`L.params["W"]`, `layer.W`, `net[i].b`: an attribute or entry read as it is (an alias, no new array)."""
+    if not isinstance(value, (ast.Attribute, ast.Subscript)):
+        return False
+    node: ast.expr = value
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name)
 
 
 def _scalings_in_updating_functions(path: str, step: TrainingStep) -> list[Any]:

@@ -34,7 +34,7 @@ from typing import Any
 from backprop_doctor.static.definitions import _child_blocks, _qualnames, find_function
 from backprop_doctor.static.inline import named_inputs
 from backprop_doctor.static.tree import walk
-from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, dict_update, list_update, parameter_updates, signed_terms, unpacked, zipped_descent
+from backprop_doctor.static.updates import CJK_LOSS, _GRADIENT, _LEARNING_RATE, _VELOCITY, Update, _chain, _identifiers, _rooted, decayed_step, dict_update, list_update, parameter_updates, signed_terms, split_assignment, unpacked, zipped_descent
 
 LOSS_NAME = re.compile(
     r"(?i:(?:\w*_)?(?:loss|cost|error|err|mse|sse|mae|rmse|nll|bce|xent|cross_?entropy|huber|hinge|objective|risk)(?:_?[a-z0-9]*)?)|[JEL](?:_?\w+)?"
@@ -531,10 +531,9 @@ def _through_velocity(update: Update, stmt: ast.stmt, site: UpdateSite | None, t
         return UpdateSite(update, ast.unparse(_Unsigned().visit(copy.deepcopy(written[0]))), rate, name, outer)
     scope = _scope_of(tree, stmt.lineno)
     defining = [
-        node for node in walk(scope)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Subscript, ast.Attribute))
-        and ast.unparse(node.targets[0]) == name and (node.lineno, node.col_offset) < (stmt.lineno, getattr(stmt, "col_offset", 0))
-        and _scope_of(tree, node.lineno) is scope
+        node for node in _assignments(scope)
+        if len(node.targets) == 1 and isinstance(node.targets[0], (ast.Name, ast.Subscript, ast.Attribute))
+        and ast.unparse(node.targets[0]) == name and _ends_before(node, stmt) and _scope_of(tree, node.lineno) is scope
     ]  # fmt: skip  (`vW1 = mu * vW1 - lr * dW1; W1 += vW1`: the velocity set on the update's own line, before it)
     if not defining:  # set up elsewhere (`self.vel = {k: np.zeros_like(w) ...}` in `__init__`), changed in place here
         return _velocity_added_to(update, stmt, site, tree, name, outer, scope)
@@ -675,13 +674,21 @@ def _above_root(term: ast.expr) -> ast.expr:
     return term
 
 
+def _ends_before(node: ast.stmt, stmt: ast.stmt) -> bool:
+    """Whether `node` is written wholly before `stmt` starts, by line and column: `vW1 = mu * vW1 - lr * dW1; W1 += vW1`
+    sets the velocity on the update's own line, before it; a part of one tuple-unpacked statement that also moves the
+    parameter (`vW1, W1 = mu * vW1 - lr * dW1, W1 + vW1`, which adds the old velocity) spans the update and is not."""
+    end = (getattr(node, "end_lineno", None) or node.lineno, getattr(node, "end_col_offset", None) or getattr(node, "col_offset", 0))
+    return end <= (stmt.lineno, getattr(stmt, "col_offset", 0))
+
+
 def _momentum_defined(tree: ast.Module, stmt: ast.stmt, name: str) -> bool:
     """Whether `name` (`v`, `velocity[k]`) is set before `stmt`, in its function, from itself and one more
     term: `velocity[k] = mu * velocity[k] - lr * grads[k]`."""
     scope = _scope_of(tree, stmt.lineno)
-    for node in walk(scope):
+    for node in _assignments(scope):
         if (
-            isinstance(node, ast.Assign) and len(node.targets) == 1 and ast.unparse(node.targets[0]) == name
+            len(node.targets) == 1 and ast.unparse(node.targets[0]) == name
             and node.lineno < stmt.lineno and _scope_of(tree, node.lineno) is scope
         ):  # fmt: skip
             terms = signed_terms(node.value)
@@ -848,8 +855,8 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
                 elif text not in seen:
                     seen.add(text)
                     following += [
-                        d.value for d in walk(scope)
-                        if isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                        d.value for d in _assignments(scope, augmented=True)
+                        if d.lineno < stmt.lineno
                         and any(ast.unparse(t) in (text, f"{text}[...]", f"{text}[:]") for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
                     ]  # fmt: skip
         frontier = following
@@ -858,14 +865,26 @@ def _gradient_behind(step: ast.AST, stmt: ast.stmt, tree: ast.Module, depth: int
         # under AdaDelta's root) is made from the gradient, not one itself: the candidates no other is computed from
         def made_from_another(text: str) -> bool:
             return any(
-                isinstance(d, (ast.Assign, ast.AugAssign)) and d.lineno < stmt.lineno
+                d.lineno < stmt.lineno
                 and any(ast.unparse(t) == text for t in (d.targets if isinstance(d, ast.Assign) else [d.target]))
                 and any(ast.unparse(n) in found - {text} for n in ast.walk(d.value))
-                for d in walk(scope)
+                for d in _assignments(scope, augmented=True)
             )  # fmt: skip
 
         found = {text for text in found if not made_from_another(text)}
     return found.pop() if len(found) == 1 else None
+
+
+def _assignments(scope: ast.AST, augmented: bool = False) -> Iterator[ast.Assign | ast.AugAssign]:
+    """The assignments in `scope` (and its augmented ones when `augmented`), one that binds several names at
+    once from as many values (`vW1, vb1 = mu * vW1 - lr * dW1, mu * vb1 - lr * db1`, Adam's `m, v = b1 * m +
+    (1 - b1) * g, b2 * v + (1 - b2) * g * g`) as one assignment per name, each keeping the statement's line:
+    where a velocity or a moment written that way is set."""
+    for node in walk(scope):
+        if isinstance(node, ast.AugAssign) and augmented:
+            yield node
+        elif isinstance(node, ast.Assign):
+            yield from split_assignment(node)
 
 
 def _scope_of(tree: ast.Module, line: int) -> ast.AST:

@@ -1009,6 +1009,23 @@ def _leading_product(step: ast.AST) -> ast.BinOp | None:
     return None
 
 
+def split_assignment(node: ast.Assign) -> list[ast.Assign]:
+    """`a, b = x, y` as `a = x` and `b = y` at the statement's line (the values are all read before any name is
+    bound, so each part reads what the statement reads); any other assignment as it is."""
+    target, value = node.targets[0], node.value
+    if not (
+        len(node.targets) == 1 and isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List))
+        and len(target.elts) == len(value.elts) and not any(isinstance(e, ast.Starred) for e in (*target.elts, *value.elts))
+    ):  # fmt: skip
+        return [node]
+    parts = []
+    for name, part_value in zip(target.elts, value.elts):
+        part = ast.Assign(targets=[name], value=part_value, type_comment=None)
+        part.lineno, part.end_lineno, part.col_offset, part.end_col_offset = node.lineno, node.end_lineno, node.col_offset, node.end_col_offset
+        parts.append(part)
+    return parts
+
+
 def _velocity_bound(node: ast.Assign) -> str | None:
     """The name an assignment keeps a velocity in, whatever it is called: `mom[k] = 0.9 * mom[k] - lr *
     grads[k]`, set from itself decayed and a rate times a gradient."""
@@ -1104,10 +1121,11 @@ def _steps_bound(body: list[ast.stmt]) -> set[str]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 break
             if isinstance(node, ast.Assign):
-                for bound in _BOUND_TO_STEPS:
-                    name = bound(node)
-                    if name is not None:
-                        found.add(name)
+                for part in split_assignment(node):  # `vW, vb = mu * vW - lr * dW, mu * vb - lr * db`: each velocity
+                    for bound in _BOUND_TO_STEPS:
+                        name = bound(part)
+                        if name is not None:
+                            found.add(name)
     return found
 
 
