@@ -36,7 +36,7 @@ def shared_source(
     upstream = upstream or (params[0] if params else None)
     if upstream is None and reads_upstream:
         return None
-    at = {s.lineno: s for s in (*body, *returns(function))}
+    at = {s.lineno: s for s in body}
     if len(lines) < 2 or any(line not in at for line in lines):
         return None
     shared: set[int] | None = None
