@@ -13,7 +13,6 @@ import copy
 import pickle
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -131,12 +130,12 @@ def test_scanner_tells_code_from_strings_comments_and_f_strings():
     assert kinds == ["code", "string", "comment", "string", "string", "code", "fstring", "code"]
 
 
-def test_a_long_page_of_pasted_code_is_normalised_quickly(tmp_path):
+def test_a_long_page_of_pasted_code_is_normalised_whole(tmp_path):
+    """3,000 lines of non-breaking spaces are all normalised and counted in one finding (how long it takes
+    is a benchmark's question: a unit test does not time anything)."""
     body = "".join(f"{NBSP * 4}v{i} = {i}{NBSP}+ 1\n" for i in range(3000))
     path = write(tmp_path, "def big():\n" + body + f"{NBSP * 4}return 0\n")
-    started = time.perf_counter()
     source, [finding] = read_source(path)
-    assert time.perf_counter() - started < 3
     assert source.tree is not None
     assert "15004 × U+00A0" in finding.message and "and 2996 more" in finding.message
 
@@ -533,11 +532,11 @@ def test_a_failing_class_does_not_hide_the_ones_after_it_and_its_dependants_poin
     assert "C" in namespace and second.caused_by == first.key()
 
 
-def test_a_module_level_endless_loop_loads_instantly_in_definitions_mode(tmp_path):
-    path = write(tmp_path, "def f():\n    return 1\n\nwhile True:\n    pass\n")
-    started = time.perf_counter()
+def test_a_module_level_endless_loop_is_never_entered_in_definitions_mode(tmp_path):
+    path = write(tmp_path, "def f():\n    return 1\n\nseen = []\nwhile True:\n    seen.append(1)\n")
     namespace, findings = load(path)
-    assert time.perf_counter() - started < 2 and namespace["f"]() == 1 and findings == []
+    assert namespace["f"]() == 1 and findings == []
+    assert not namespace.get("seen")  # the loop never ran a pass (a budget stopping it would leave entries)
 
 
 def test_the_main_block_never_runs_even_with_exec_module(tmp_path):
