@@ -17,7 +17,6 @@ import functools
 import inspect
 import linecache
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +40,6 @@ from backprop_doctor.conventions._base import (
 from backprop_doctor.static.methods import (
     global_flags,
     assigned_attributes,
-    attribute_aliases,
     does_nothing,
     grads_aliases,
     indexed_writes,
@@ -49,10 +47,8 @@ from backprop_doctor.static.methods import (
     returned_dict_names,
     returned_names,
     returns_value,
-    self_calls,
     self_name,
     update_operands,
-    writes_entries,
 )
 from backprop_doctor.static.tree import FunctionNode
 
@@ -370,10 +366,6 @@ class ClassLayer(Adapter):
         # backward, and the zeros each one's gradient was set to before it
         self._holders: dict[str, Held] = {}
         self._zeroed: dict[str, np.ndarray] = {}
-        # parameters held as entries of a dict (`self.params["W"]`) beside their gradients' dict (`self.grads["W"]`)
-        self._pairs: dict[str, KeyedPair] = {}
-        self._pair_zeros: dict[tuple[str, str], np.ndarray] = {}  # the zeros each such gradient was set to before backward
-        self._writing: dict[str, bool] = {}  # `_writes_entries`, by the dict's name
         self._inputs: tuple[Any, Any] = (None, None)
         getattr(layer, "_backprop_doctor_probe", None)  # a `__getattr__` that raises other than AttributeError shows here, not mid-check
         self._listed = listed_parameters(layer)  # `params`, or `weights` beside a `grads` list
@@ -472,25 +464,11 @@ class ClassLayer(Adapter):
     def _zero_held(self) -> None:
         """Set the gradient of every parameter object the layer holds (`self.W.grad`) to zeros before a
         backward: one that adds into it (`self.W.grad += ...`) is right by design, as the training loop's
-        `zero_grad()` empties it between steps; each call is then read alone. So are the gradients kept in a
-        dict beside a dict of parameters (`self.grads["W"] += ...`: `_zero_pairs`)."""
+        `zero_grad()` empties it between steps; each call is then read alone."""
         if self.methods.learning_rate or self._dlfs2 or self._returned:
             return
         self._holders = held_parameters(self.layer)
         self._zeroed = {name: held.zero() for name, held in self._holders.items()}
-        self._zero_pairs()
-
-    def _zero_pairs(self) -> None:
-        """Set each gradient the layer keeps in a dict beside its parameters' dict (`self.grads["W"]`:
-        `keyed_pairs`) to new zeros before a backward, as `_zero_held` does a parameter object's: one that
-        adds into it (`self.grads["W"] += ...`, a tied weight's two uses, emptied by the training loop) is
-        read one call at a time. Before the parameters are known, the pairs whose gradients are there already."""
-        pairs = self._pairs if self._params is not None else keyed_pairs(self.layer, self.attribute_ids(), set(), self._writes_entries)
-        self._pair_zeros = {}
-        for pair in pairs.values():
-            grads, g = getattr(self.layer, pair.grads, None), pair.gradient(self.layer)
-            if isinstance(grads, dict) and is_float_array(g):
-                grads[pair.grad_key] = self._pair_zeros[(pair.grads, pair.grad_key)] = np.zeros_like(g)
 
     def kept_gradient(self, name: str) -> Any:
         """The gradient the layer keeps for parameter `name` now: its attribute (`self.dW`), or the `grad`
@@ -498,9 +476,6 @@ class ClassLayer(Adapter):
         held = self._holders.get(name)
         if held is not None and self._grad_names.get(name) == held.grad_path:
             return held.gradient
-        pair = self._pairs.get(name)
-        if pair is not None:  # `self.grads["W"]`
-            return pair.gradient(self.layer)
         attribute = self.grad_attribute(name)
         return getattr(self.layer, attribute, None) if attribute.isidentifier() else None
 
@@ -708,33 +683,7 @@ class ClassLayer(Adapter):
                     self._grad_names[attr] = grad_name
                     break
         params.update(self._held_params(forward_before, params))
-        params.update(self._paired_entries(forward_before, params))
         self._params = params
-
-    def _paired_entries(self, forward_before: dict[str, int], found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The arrays the layer holds in a dict (`self.params["W"]`) whose gradients backward writes into
-        another dict under the same keys (`self.grads["W"]`, or `"dW"`), each named as `keyed_pairs` names
-        it, its gradient read from that entry (`KeyedPair`)."""
-        pairs = keyed_pairs(self.layer, forward_before, {id(v) for v in found.values()}, self._writes_entries)
-        params: dict[str, np.ndarray] = {}
-        self._pairs = {}
-        for name, pair in pairs.items():
-            zeros = self._pair_zeros.get((pair.grads, pair.grad_key))
-            if zeros is not None and pair.gradient(self.layer) is zeros and not np.any(zeros):
-                continue  # backward never wrote it: no gradient of this layer's (a frozen parameter)
-            self._pairs[name] = pair
-            params[name] = pair.array(self.layer)
-            self._grad_names[name] = pair.grad_path
-        return params
-
-    def _writes_entries(self, attr: str) -> bool:
-        """Whether backward, or a method of the layer it calls, writes an entry of `self.<attr>`
-        (`self.grads["W"] = ...`, `g["W"] = ...` through `g = self.grads`)."""
-        if attr not in self._writing:
-            node = function_node(self.backward_target())
-            nodes = [node, *(function_node(getattr(type(self.layer), name, None)) for name in dict.fromkeys(self_calls(node)))]
-            self._writing[attr] = any(writes_entries(n, attr) for n in nodes)
-        return self._writing[attr]
 
     def _held_params(self, forward_before: dict[str, int], found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The arrays of the parameter objects the layer holds (`self.W.data`) whose gradient the last
@@ -766,10 +715,6 @@ class ClassLayer(Adapter):
             snap["returned"] = [_copied(g) for g in getattr(self, "_returned_values", ())]
         if self._keyed:
             snap["{returned}"] = {k: _copied(g) for k, g in (self._returned_dict or {}).items()}
-        for pair in self._pairs.values():  # `self.grads["W"]`, an entry of a dict of gradients
-            g = pair.gradient(self.layer)
-            if is_gradient_like(g):
-                snap[pair.grad_path] = np.array(g, copy=True)
         return snap
 
     def gradients_from(self, snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -816,9 +761,6 @@ class ClassLayer(Adapter):
         if self.methods.learning_rate and node is not None:
             # `self.W -= learning_rate * dW`: the gradient is computed where `dW` is assigned
             return (*update_operands(node, param, self.methods.learning_rate), f"{me}.{param}")
-        pair = self._pairs.get(param)
-        if pair is not None:  # `self.grads['W'] = ...`, `g['W'] = ...` of `g = self.grads`, a loop's `self.grads[k] = ...`
-            return pair.targets(node, me)
         if attr.startswith("grads["):
             # a loop's `self.grads[i] = ...` writes every entry, after the entry's own statement
             return (f"{me}.{attr}", *grads_aliases(node, me, int(attr[6:-1])), attr, *indexed_writes(node, me, "grads"))
@@ -847,9 +789,7 @@ class ClassLayer(Adapter):
         return ("dx",)
 
     def attribute_ids(self) -> dict[str, int]:
-        """The ids of the layer's attributes, and of the arrays in its small dicts (`params['W']`:
-        `entry_ids`), so a forward that binds an entry anew is seen as one that rebinds an attribute."""
-        return {**{k: id(v) for k, v in vars(self.layer).items()}, **entry_ids(self.layer)}
+        return {k: id(v) for k, v in vars(self.layer).items()}
 
     def backward_target(self) -> Any:
         return getattr(type(self.layer), self.methods.backward, self.target)
@@ -1200,7 +1140,7 @@ def _batch_mean(adapter: ClassLayer, h: float = 1e-6, close: float = 1e-4) -> in
     params = adapter.layer_params()
     if (
         adapter.is_loss or adapter.methods.learning_rate or adapter.methods.local_derivative or adapter._dlfs2 or adapter._returned
-        or not params or any("[" in name or name in adapter._holders or name in adapter._pairs for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
+        or not params or any("[" in name or name in adapter._holders for name in params) or not is_float_array(x) or x.ndim != 2 or x.shape[0] < 2
     ):  # fmt: skip
         return None
     if not _divides(function_node(adapter.backward_target())):
@@ -1302,127 +1242,3 @@ def _divides_code(node: Any) -> bool:
 def _divides(node: Any) -> bool:
     """Whether a backward divides something or takes a mean (`x.T @ delta / N`, `np.mean(delta, axis=0)`)."""
     return node is not None and _divides_code(node)
-
-
-# --------------------------------------------------------------------------- parameters in a dict
-
-
-ENTRIES_WATCHED = 64  # a dict of more arrays than this is no layer's parameters (`entry_ids` reads none of it)
-
-
-def entry_ids(layer: Any) -> dict[str, int]:
-    """{`params['W']`: id} of the arrays in each small dict the layer holds: what `keyed_pairs` compares
-    after a forward, to leave out an entry the forward binds anew (as an attribute it rebinds is left out)."""
-    own = vars(layer) if hasattr(layer, "__dict__") and not isinstance(layer, type) else {}
-    return {
-        f"{attr}[{key!r}]": id(v)
-        for attr, value in own.items() if isinstance(value, dict) and len(value) <= ENTRIES_WATCHED
-        for key, v in value.items() if isinstance(v, np.ndarray)
-    }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class KeyedPair:
-    """A parameter held as an entry of a dict attribute, `self.<params>[<key>]`, whose gradient backward
-    writes as an entry of another, `self.<grads>[<grad_key>]` (`self.grads["W"]`, or `["dW"]`)."""
-
-    params: str
-    key: str
-    grads: str
-    grad_key: str
-
-    def array(self, layer: Any) -> Any:
-        held = getattr(layer, self.params, None)
-        return held.get(self.key) if isinstance(held, dict) else None
-
-    def gradient(self, layer: Any) -> Any:
-        held = getattr(layer, self.grads, None)
-        return held.get(self.grad_key) if isinstance(held, dict) else None
-
-    @property
-    def grad_path(self) -> str:
-        """`grads['W']`, as `ast.unparse` spells the entry after `self.`."""
-        return f"{self.grads}[{self.grad_key!r}]"
-
-    def targets(self, node: FunctionNode | None, me: str) -> tuple[str, ...]:
-        """How backward may write the gradient: `self.grads['W']`, `g['W']` through a local bound to
-        `self.grads`, then a loop's `self.grads[k] = ...` writing every entry."""
-        entry = f"[{self.grad_key!r}]"
-        aliases = attribute_aliases(node, me, self.grads)
-        return tuple(dict.fromkeys((f"{me}.{self.grad_path}", *(a + entry for a in aliases), *indexed_writes(node, me, self.grads))))
-
-
-def _gradient_dict(name: str, params: str) -> bool:
-    """Whether an attribute named `name` may hold the gradients of the dict `params`: `grads`, `grad`,
-    `gradients`, `_weights_grad` (a name with "grad" in it), or a gradient's name for it (`dparams`)."""
-    return "grad" in name.lower() or name in _gradient_names(params, True)
-
-
-def _grad_key(key: str, grads: dict[Any, Any]) -> str | None:
-    """The key `grads` holds the gradient of the parameter under `key` at: `key` itself, or a gradient's
-    name for it (`dW`, `W_grad`, `grad_W` for `W`), when that entry is an array (or a NumPy number)."""
-    found = key if key in grads else next((g for g in _gradient_names(key, True) if g in grads), None)
-    return found if found is not None and is_gradient_like(grads[found]) else None
-
-
-def keyed_pairs(layer: Any, forward_before: dict[str, int], found: set[int], writes: Callable[[str], bool]) -> dict[str, KeyedPair]:
-    """{name: KeyedPair} of the parameters a layer holds in a dict of float arrays (`self.params = {"W": ...,
-    "b": ...}`, `self.weights`, any dict attribute its forward did not rebind, nor an entry of it), whose
-    gradients the last backward left in another dict under the same keys (`self.grads["W"] = ...`, written
-    in place or into a dict that started empty, or under `"dW"`), named like a gradient (`_gradient_dict`)
-    and written by backward (`writes`, of a dict's name), or holding entries made since the forward began
-    (not stale gradients some other method left there).
-    A dict pairs with the gradients' dict whose name is a gradient's name for it (`_weights_grad` for
-    `_weights`) before any other, then with the one matching most of its entries by shape. Arrays in
-    `found` (parameters found otherwise) are left out. Each is named by the attribute that holds the same
-    array (`Wq` of `self.params = {"Wq": self.Wq}`), else by its key when that names nothing else (`W`),
-    else as its entry (`params[W]`)."""
-    own = vars(layer) if hasattr(layer, "__dict__") and not isinstance(layer, type) else {}
-    dicts = {attr: value for attr, value in own.items() if isinstance(value, dict) and 0 < len(value) <= ENTRIES_WATCHED}
-    entries: list[tuple[str, str, np.ndarray]] = []
-    pairs: list[tuple[str, str, str, str]] = []
-    used: set[tuple[str, str]] = set()
-    seen = set(found)
-    for attr, held in dicts.items():
-        if forward_before.get(attr) != id(held) or "grad" in attr.lower():
-            continue  # made by the forward, or itself a dict of gradients
-        arrays = {
-            k: v for k, v in held.items()
-            if isinstance(k, str) and is_float_array(v) and id(v) not in seen
-            and forward_before.get(f"{attr}[{k!r}]", id(v)) == id(v)
-        }  # fmt: skip
-        if not arrays:
-            continue
-        best: tuple[tuple[bool, int], str, dict[str, str]] | None = None
-        for name, grads in dicts.items():
-            if grads is held or not _gradient_dict(name, attr):
-                continue
-            keys = {k: g for k in arrays if (g := _grad_key(k, grads)) is not None and (name, g) not in used}
-            if keys and not (all(f"{name}[{g!r}]" not in forward_before for g in keys.values()) or writes(name)):
-                continue  # gradients no backward of this layer writes
-            shaped = sum(np.shape(grads[g]) == arrays[k].shape for k, g in keys.items())
-            score = (name in _gradient_names(attr, True), shaped)
-            if shaped and (best is None or score > best[0]):
-                best = (score, name, keys)
-        if best is None:
-            continue
-        _, name, keys = best
-        for k, g in keys.items():
-            used.add((name, g))
-            seen.add(id(arrays[k]))
-            entries.append((attr, k, arrays[k]))
-            pairs.append((attr, k, name, g))
-    counts: dict[str, int] = {}
-    for _, k, _ in entries:
-        counts[k] = counts.get(k, 0) + 1
-    named: dict[str, KeyedPair] = {}
-    for (attr, k, array), pair in zip(entries, pairs):
-        holder = next((a for a, v in own.items() if v is array), None)
-        if holder is not None and holder not in named:
-            name = holder  # `self.params = {"Wq": self.Wq}`: the attribute's own name
-        elif k.isidentifier() and k not in own and counts[k] == 1 and k not in named:
-            name = k
-        else:
-            name = f"{attr}[{k}]"
-        named[name] = KeyedPair(*pair)
-    return named

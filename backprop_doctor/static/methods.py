@@ -177,41 +177,6 @@ def grads_aliases(node: FunctionNode | None, me: str, index: int) -> tuple[str, 
     return tuple(dict.fromkeys(names))
 
 
-def attribute_aliases(node: FunctionNode | None, me: str, attr: str) -> tuple[str, ...]:
-    """Local names a method binds to `self.<attr>` itself: `g = self.grads`, `p, g = self.params, self.grads`
-    (a dict of gradients written through them: `g["W"] = ...`)."""
-    if node is None:
-        return ()
-    names = []
-    for n in walk(node):
-        if not (isinstance(n, ast.Assign) and len(n.targets) == 1):
-            continue
-        target, value = n.targets[0], n.value
-        pairs = zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts) else [(target, value)]
-        for name, bound in pairs:
-            if isinstance(name, ast.Name) and ast.unparse(bound) == f"{me}.{attr}":
-                names.append(name.id)
-    return tuple(dict.fromkeys(names))
-
-
-def writes_entries(node: FunctionNode | None, attr: str) -> bool:
-    """Whether a method writes an entry of `self.<attr>`, itself or through a local bound to it:
-    `self.grads["W"] = ...`, `self.grads["W"][...] = ...`, `g["b"] += ...` of `g = self.grads`."""
-    if node is None:
-        return False
-    me = self_name(node)
-    roots = {f"{me}.{attr}", *attribute_aliases(node, me, attr)}
-    for n in walk(node):
-        for target in n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []:
-            if not isinstance(target, ast.Subscript):
-                continue
-            while isinstance(target, ast.Subscript):
-                target = target.value
-            if ast.unparse(target) in roots:
-                return True
-    return False
-
-
 def indexed_writes(node: FunctionNode | None, me: str, attr: str) -> list[str]:
     """The targets `self.<attr>[i]` a method assigns with an index that is no constant (a loop's
     `self.grads[i] = ...`), as written: one statement writes every entry."""
